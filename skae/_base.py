@@ -1,0 +1,394 @@
+"""Estimator layer: the scikit-learn contract shared by every skae estimator.
+
+A public estimator subclasses :class:`BaseAutoencoder`, declares its
+parameters in ``__init__`` and ``_parameter_constraints``, and builds its
+network in ``_build_module``. Validation, the seeded training through
+:class:`skae._net.AutoencoderNet`, ``transform`` / ``inverse_transform`` /
+``score`` and the fitted attributes live here, once.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
+from skorch.helper import predefined_split
+from skorch.utils import noop
+
+from ._net import AutoencoderLoss, AutoencoderNet, TensorData
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+# Optimizer steps aimed at by ``max_epochs="auto"``.
+AUTO_STEPS = 10_000
+
+
+def resolve_device(device):
+    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+@contextmanager
+def _seeded(seed, device):
+    """Seed torch for the duration of a fit without touching the caller's RNG."""
+    devices = []
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        devices = [torch.device(device).index or 0]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class for skae estimators. Not public: use a subclass.
+
+    Subclasses implement ``_build_module(n_features)`` returning an
+    :class:`skae._modules.AutoencoderModule`, and may override
+    ``_loss_penalties()`` and ``_corruption()``.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "output_activation": [StrOptions({"auto", "sigmoid", "identity"})],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "device": [str, torch.device],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training data, any real dtype; converted to float32 for the
+            network. Never modified.
+        y : None
+            Ignored; present for API consistency (Pipeline, GridSearchCV).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` holds NaN or infinity, is empty or not 2-D, has fewer
+            features than ``n_components``, or if the training loss diverges.
+            On any error no fitted state is left behind.
+        TypeError
+            If ``X`` is sparse.
+        """
+        try:
+            self._fit(X)
+        except BaseException:
+            self._forget_fit()
+            raise
+        return self
+
+    def _forget_fit(self):
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)
+
+    def _fit(self, X):
+        self._forget_fit()
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        n_samples, n_features = X.shape
+        if self.n_components > n_features:
+            raise ValueError(
+                f"n_components={self.n_components} must be at most the number of "
+                f"features, n_features={n_features}: lower n_components."
+            )
+        min_samples = 2 if self.early_stopping else 1
+        if n_samples < min_samples:
+            raise ValueError(
+                f"n_samples={n_samples} is too few to hold out a validation "
+                "split for early_stopping=True: pass more samples or set "
+                "early_stopping=False."
+            )
+
+        if self.output_activation == "auto":
+            in_unit_interval = X.min() >= 0.0 and X.max() <= 1.0
+            self.output_activation_ = "sigmoid" if in_unit_interval else "identity"
+        else:
+            self.output_activation_ = self.output_activation
+        if self.output_activation_ == "sigmoid":
+            if X.min() < 0.0 or X.max() > 1.0:
+                raise ValueError(
+                    "output_activation='sigmoid' needs X in [0, 1] (binary "
+                    "cross-entropy targets): scale X, e.g. with MinMaxScaler, "
+                    "or use output_activation='identity'."
+                )
+            self.mean_ = np.zeros(n_features)
+            self.scale_ = 1.0
+        else:
+            # Centre each feature as PCA does and divide by one global scale
+            # (the root mean variance): the network sees values of order 1
+            # whatever the data's units, while the loss stays proportional to
+            # the squared error in the user's units, the quantity PCA
+            # minimises. Per-feature scaling is the user's choice
+            # (StandardScaler in the pipeline), as with PCA.
+            self.mean_ = X.mean(axis=0)
+            rms = float(np.sqrt(np.mean(X.var(axis=0))))
+            self.scale_ = rms if rms > 0 else 1.0
+        Xn = self._normalize(X)
+        loss_name = (
+            "binary_crossentropy" if self.output_activation_ == "sigmoid" else "squared_error"
+        )
+
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        device = resolve_device(self.device)
+        X_all = torch.from_numpy(Xn)
+        if self.early_stopping:
+            train_idx, valid_idx = train_test_split(
+                np.arange(n_samples), test_size=self.validation_fraction, random_state=seed
+            )
+            train_split = predefined_split(TensorData(X_all[np.sort(valid_idx)]))
+            X_train = X_all[np.sort(train_idx)]
+        else:
+            train_split, X_train = None, X_all
+
+        with _seeded(seed, device):
+            module = self._build_module(n_features)
+            net = AutoencoderNet(
+                module=module,
+                criterion=AutoencoderLoss,
+                criterion__reconstruction=loss_name,
+                criterion__penalties=self._loss_penalties(),
+                corruption=self._corruption(),
+                optimizer=self._optimizer_class(),
+                lr=self.lr,
+                max_epochs=self._max_epochs(len(X_train)),
+                batch_size=self.batch_size,
+                train_split=train_split,
+                callbacks=self._callbacks(),
+                device=device,
+                verbose=self.verbose,
+            )
+            net.fit(TensorData(X_train), None)
+
+        history = net.history
+        self.net_ = net
+        self.n_iter_ = len(history)
+        self.loss_curve_ = list(history[:, "train_loss"])
+        self.validation_loss_curve_ = (
+            list(history[:, "valid_loss"]) if self.early_stopping else None
+        )
+        self.reconstruction_loss_ = loss_name
+        return self
+
+    def _max_epochs(self, n_train):
+        """Resolve ``max_epochs="auto"``: a budget of optimizer steps, not epochs.
+
+        About ``AUTO_STEPS`` mini-batch updates, as 10 to 200 epochs: a large
+        data set (MNIST: 469 batches an epoch) gets ~20 epochs, a small one
+        (a few hundred rows) the 200 epochs it needs to see as many updates.
+        """
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        n_batches = math.ceil(n_train / self.batch_size)
+        return int(np.clip(math.ceil(AUTO_STEPS / n_batches), 10, 200))
+
+    def _optimizer_class(self):
+        if isinstance(self.optimizer, str):
+            return OPTIMIZERS[self.optimizer]
+        return self.optimizer
+
+    def _callbacks(self):
+        monitor = "valid_loss" if self.early_stopping else "train_loss"
+        stopper = EarlyStopping(
+            monitor=monitor,
+            patience=self.n_iter_no_change,
+            threshold=self.tol,
+            threshold_mode="abs",
+            load_best=self.early_stopping,
+            sink=print if self.verbose else noop,
+        )
+        return [("early_stopping", stopper), *list(self.callbacks or [])]
+
+    def _loss_penalties(self):
+        """Per-sample penalty terms added to the reconstruction error."""
+        return []
+
+    def _corruption(self):
+        """Corruption applied to training batches (None: no corruption)."""
+        return None
+
+    def _build_module(self, n_features):
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # ------------------------------------------------------------ inference
+    def _to_tensor(self, X):
+        """Validate ``X`` against the fit and return the network's input tensor."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return X, torch.from_numpy(self._normalize(X))
+
+    def _normalize(self, X):
+        """The network's input: ``(X - mean_) / scale_`` as C-ordered float32."""
+        return np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
+
+    def _decode(self, Z):
+        """Decode codes to the network's (standardised) output space, float64."""
+        out = self.net_.apply_batched(self.net_.module_.decode, Z)
+        if self.output_activation_ == "sigmoid":
+            out = torch.sigmoid(out)
+        return out.numpy().astype(np.float64) * self.scale_ + self.mean_
+
+    def transform(self, X):
+        """Encode ``X`` into its code (latent representation).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Data with the same features as in ``fit``.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components), dtype float32
+            The code: the bottleneck activations for each sample.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If called before ``fit``.
+        ValueError
+            If ``X`` holds NaN or infinity, is not 2-D, or has a number of
+            features other than ``n_features_in_``.
+        """
+        _, Xt = self._to_tensor(X)
+        return self.net_.apply_batched(self.net_.module_.encode, Xt).numpy()
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_), dtype float64
+            The decoder's reconstruction, in the units of the training data.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not 2-D with ``n_components`` columns, or holds NaN
+            or infinity.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but inverse_transform expects codes "
+                f"with n_components={self.n_components} columns (the output of "
+                "transform)."
+            )
+        return self._decode(torch.from_numpy(np.array(Z, dtype=np.float32)))
+
+    def reconstruct(self, X):
+        """Encode and decode ``X``: ``inverse_transform(transform(X))``.
+
+        For a denoising autoencoder this is the denoised ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features), dtype float64
+        """
+        _, Xt = self._to_tensor(X)
+        return self._reconstruct_tensor(Xt)
+
+    def _reconstruct_tensor(self, Xt):
+        return self._decode(self.net_.apply_batched(self.net_.module_.encode, Xt))
+
+    def score_samples(self, X):
+        """Negative reconstruction error of each sample.
+
+        The mean over features of the squared difference between a sample and
+        its reconstruction, in the units of ``X``, with its sign flipped so
+        that higher is better. Unusual samples reconstruct badly: the opposite
+        of this is an anomaly score.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+            ``-mean((X - reconstruct(X)) ** 2, axis=1)``.
+        """
+        X, Xt = self._to_tensor(X)
+        X_rec = self._reconstruct_tensor(Xt)
+        return -np.mean((np.asarray(X, dtype=np.float64) - X_rec) ** 2, axis=1)
+
+    def score(self, X, y=None):
+        """Mean negative reconstruction error (higher is better).
+
+        Lets :class:`~sklearn.model_selection.GridSearchCV` choose
+        ``n_components`` and other parameters without labels.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``score_samples(X).mean()``: minus the mean squared
+            reconstruction error.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,223 @@
+"""Loaders for real image data sets, returned the way scikit-learn's are.
+
+:func:`load_mnist` and :func:`load_fashion_mnist` read the original IDX
+``.gz`` files from a local folder first; only where the files are absent (and
+``download_if_missing=True``) do they fetch the data from OpenML through
+:func:`sklearn.datasets.fetch_openml` and its cache.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+__all__ = ["load_mnist", "load_fashion_mnist"]
+
+_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+_ENV = "SKAE_DATA_HOME"
+
+
+def _read_idx(path, expected_ndim):
+    """Read one gzipped IDX file into a uint8 array.
+
+    The header is two zero bytes, a type code (0x08 = unsigned byte), the
+    number of dimensions, then each dimension as a big-endian int32.
+    """
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file (bad magic number).")
+    ndim = data[3]
+    if ndim != expected_ndim:
+        raise ValueError(f"{path} has {ndim} dimensions, expected {expected_ndim}.")
+    shape = tuple(np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
+    values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if values.size != int(np.prod(shape)):
+        raise ValueError(f"{path} is truncated: header says {shape}, found {values.size} bytes.")
+    return values.reshape(shape)
+
+
+def _resolve_home(data_home, name):
+    if data_home is not None:
+        return Path(data_home).expanduser()
+    if os.environ.get(_ENV):
+        return Path(os.environ[_ENV]).expanduser()
+    from sklearn.datasets import get_data_home
+
+    return Path(get_data_home()) / name
+
+
+def _load_idx_dataset(
+    name, openml_name, data_home, subset, return_X_y, as_frame, download_if_missing
+):
+    if subset not in ("train", "test", "all"):
+        raise ValueError(f"subset must be 'train', 'test' or 'all', got {subset!r}.")
+    home = _resolve_home(data_home, name)
+    parts = ("train", "test") if subset == "all" else (subset,)
+    paths = [home / f for part in parts for f in _FILES[part]]
+    if all(p.is_file() for p in paths):
+        images, target = [], []
+        for part in parts:
+            img_file, lbl_file = _FILES[part]
+            images.append(_read_idx(home / img_file, 3))
+            target.append(_read_idx(home / lbl_file, 1))
+        images = np.concatenate(images)
+        target = np.concatenate(target)
+        source = str(home)
+    else:
+        missing = [p.name for p in paths if not p.is_file()]
+        if not download_if_missing:
+            raise FileNotFoundError(_missing_message(name, home, missing))
+        images, target = _fetch_openml(name, openml_name, home, parts, missing)
+        source = f"OpenML '{openml_name}'"
+
+    if len(images) != len(target):
+        raise ValueError(f"{name}: {len(images)} images but {len(target)} labels.")
+    images = images.astype(np.float32) / np.float32(255.0)
+    target = target.astype(np.int64)
+    data = images.reshape(len(images), -1)
+    feature_names = [f"pixel_{i}" for i in range(data.shape[1])]
+    frame = None
+    if as_frame:
+        import pandas as pd
+
+        frame = pd.DataFrame(data, columns=feature_names)
+        data = frame
+        target = pd.Series(target, name="class")
+    if return_X_y:
+        return data, target
+    return Bunch(
+        data=data,
+        target=target,
+        images=images,
+        frame=frame,
+        feature_names=feature_names,
+        target_names=list(range(10)),
+        DESCR=f"{name} {subset} subset, {len(images)} images of 28x28 pixels "
+        f"scaled to [0, 1], read from {source}.",
+    )
+
+
+def _missing_message(name, home, missing):
+    return (
+        f"The {name} files {missing} are not in {home}. Either put the four original "
+        f"IDX .gz files there (or pass data_home=PATH, or set the environment "
+        f"variable {_ENV}), or call with download_if_missing=True on a machine "
+        "that can reach openml.org."
+    )
+
+
+def _fetch_openml(name, openml_name, home, parts, missing):
+    from sklearn.datasets import fetch_openml
+
+    try:
+        X, y = fetch_openml(
+            openml_name, version=1, return_X_y=True, as_frame=False, parser="liac-arff"
+        )
+    except Exception as exc:  # network errors come in many types
+        raise OSError(
+            _missing_message(name, home, missing) + f" Fetching from OpenML failed too: {exc}"
+        ) from exc
+    # OpenML stores the original order: 60 000 training images, then 10 000 test.
+    X = np.asarray(X, dtype=np.float64).round().astype(np.uint8).reshape(-1, 28, 28)
+    y = np.asarray(y).astype(np.int64)
+    pieces = {"train": slice(0, 60000), "test": slice(60000, 70000)}
+    images = np.concatenate([X[pieces[p]] for p in parts])
+    target = np.concatenate([y[pieces[p]] for p in parts])
+    return images, target
+
+
+_DOC = """Load the {title} data set ({n_train} training, 10 000 test images).
+
+    Reads the original IDX files ({files}) from ``data_home``; where they
+    are absent and ``download_if_missing`` is true, fetches the same images
+    from OpenML (``{openml}``) with :func:`sklearn.datasets.fetch_openml`,
+    which caches them.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding the four ``.gz`` files. None: the environment
+        variable ``SKAE_DATA_HOME``, else ``~/scikit_learn_data/{name}``.
+    subset : {{"train", "test", "all"}}, default="train"
+        The original split: 60 000 training images, 10 000 test images, or
+        both (training first).
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        If True, ``data`` is a DataFrame with columns ``pixel_0 ...
+        pixel_783`` and ``target`` a Series.
+    download_if_missing : bool, default=True
+        If False, raise instead of fetching when the files are absent.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data``: ndarray of shape (n_samples, 784), float32, pixel
+        intensities in [0, 1]; ``images``: ndarray of shape (n_samples, 28,
+        28), float32; ``target``: ndarray of shape (n_samples,), int64, the
+        class 0-9; ``feature_names``, ``target_names``, ``frame``, ``DESCR``.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Raises
+    ------
+    FileNotFoundError
+        Files absent and ``download_if_missing=False``.
+    OSError
+        Files absent and the download failed; the message names both ways out.
+    ValueError
+        A file is not a valid IDX file, or ``subset`` is unknown.
+
+    References
+    ----------
+    {reference}
+    """
+
+
+def load_mnist(
+    data_home=None, *, subset="train", return_X_y=False, as_frame=False, download_if_missing=True
+):
+    return _load_idx_dataset(
+        "mnist", "mnist_784", data_home, subset, return_X_y, as_frame, download_if_missing
+    )
+
+
+def load_fashion_mnist(
+    data_home=None, *, subset="train", return_X_y=False, as_frame=False, download_if_missing=True
+):
+    return _load_idx_dataset(
+        "fashion_mnist",
+        "Fashion-MNIST",
+        data_home,
+        subset,
+        return_X_y,
+        as_frame,
+        download_if_missing,
+    )
+
+
+load_mnist.__doc__ = _DOC.format(
+    title="MNIST handwritten digits",
+    n_train="60 000",
+    files="``train-images-idx3-ubyte.gz`` etc.",
+    openml="mnist_784",
+    name="mnist",
+    reference=".. [1] Y. LeCun, C. Cortes and C. J. C. Burges, The MNIST database of "
+    "handwritten digits, http://yann.lecun.com/exdb/mnist/",
+)
+load_fashion_mnist.__doc__ = _DOC.format(
+    title="Fashion-MNIST clothing images",
+    n_train="60 000",
+    files="same names as MNIST's",
+    openml="Fashion-MNIST",
+    name="fashion_mnist",
+    reference=".. [1] H. Xiao, K. Rasul and R. Vollgraf, Fashion-MNIST: a novel image "
+    "dataset for benchmarking machine learning algorithms, arXiv:1708.07747, 2017.",
+)
