@@ -27,7 +27,7 @@ def _mlp(sizes, activation, last_activation):
     ``last_activation`` (``None`` for a linear output).
     """
     layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
         layers.append(nn.Linear(n_in, n_out))
         is_last = i == len(sizes) - 2
         act = last_activation if is_last else activation
