@@ -1,0 +1,176 @@
+"""The main job: PCA against autoencoders on a train/test split.
+
+Used by ``skae compare`` (:mod:`skae.cli`); importable for notebooks.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from tqdm.auto import tqdm
+
+from ._dense import AutoencoderTransformer
+
+#: Methods ``skae compare`` knows, by the name given to ``--methods``.
+METHODS = {
+    "pca": lambda k, seed: PCA(n_components=k, random_state=seed),
+    "dense": lambda k, seed: AutoencoderTransformer(n_components=k, random_state=seed),
+}
+
+
+def make_method(name, n_components, random_state=0, **params):
+    """Build the unfitted estimator ``name`` with ``n_components`` codes.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`METHODS` (``"pca"``, ``"dense"``, ...).
+    n_components : int
+        Bottleneck width.
+    random_state : int, default=0
+        Seed handed to the estimator.
+    **params
+        Further parameters set on the estimator where it has them (e.g.
+        ``max_epochs`` for autoencoders; ignored by PCA).
+
+    Returns
+    -------
+    estimator : sklearn transformer with ``inverse_transform``
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known method.
+    """
+    if name not in METHODS:
+        raise ValueError(f"Unknown method {name!r}: choose from {sorted(METHODS)}.")
+    est = METHODS[name](n_components, random_state)
+    own = est.get_params()
+    return est.set_params(**{k: v for k, v in params.items() if k in own})
+
+
+def compare(
+    X_train,
+    X_test,
+    y_train,
+    y_test,
+    *,
+    n_components=(2, 8, 32),
+    methods=("pca", "dense"),
+    random_state=0,
+    progress=True,
+    **params,
+):
+    """Fit each method at each bottleneck width and score it on the test split.
+
+    Parameters
+    ----------
+    X_train, X_test : ndarray of shape (n_train, n_features), (n_test, n_features)
+        Training and test data.
+    y_train, y_test : ndarray of shape (n_train,), (n_test,)
+        Class labels, used only to score a LogisticRegression on the codes.
+    n_components : sequence of int, default=(2, 8, 32)
+        Bottleneck widths to try.
+    methods : sequence of str, default=("pca", "dense")
+        Keys of :data:`METHODS`.
+    random_state : int, default=0
+        Seed of every estimator.
+    progress : bool, default=True
+        Show a tqdm progress bar over the fits (on stderr).
+    **params
+        Passed to :func:`make_method` (e.g. ``max_epochs=5``).
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per (method, n_components): ``method``, ``n_components``,
+        ``test_mse`` (mean squared reconstruction error on the test split, in
+        the units of ``X``), ``test_accuracy`` (of a
+        ``LogisticRegression(max_iter=1000)`` trained on standardised
+        training codes, on the test codes), ``fit_seconds`` (wall-clock time
+        of the estimator's ``fit``).
+    estimators : dict
+        ``{(method, n_components): fitted estimator}``.
+    """
+    rows, fitted = [], {}
+    jobs = [(m, k) for m in methods for k in n_components]
+    for method, k in tqdm(jobs, desc="skae compare", disable=not progress):
+        est = make_method(method, k, random_state, **params)
+        start = time.perf_counter()
+        est.fit(X_train)
+        seconds = time.perf_counter() - start
+        Z_train, Z_test = est.transform(X_train), est.transform(X_test)
+        mse = mean_squared_error(X_test, est.inverse_transform(Z_test))
+        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        acc = accuracy_score(y_test, clf.fit(Z_train, y_train).predict(Z_test))
+        rows.append(
+            {
+                "method": method,
+                "n_components": k,
+                "test_mse": mse,
+                "test_accuracy": acc,
+                "fit_seconds": seconds,
+            }
+        )
+        fitted[(method, k)] = est
+    return pd.DataFrame(rows), fitted
+
+
+def plot_comparison(X_test, fitted, n_components, image_shape, path, n_images=10):
+    """Write a PNG: test images in the first row, then one row per method.
+
+    Parameters
+    ----------
+    X_test : ndarray of shape (n_test, n_features)
+    fitted : dict
+        ``{(method, n_components): fitted estimator}`` from :func:`compare`.
+    n_components : int or None
+        Which bottleneck width to show; None shows every width fitted.
+    image_shape : tuple of int
+        ``(height, width)`` of one image.
+    path : str or path-like
+        Where to write the PNG.
+    n_images : int, default=10
+        Number of test images (columns).
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install "skae[plot]"``).
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "Writing the comparison figure needs matplotlib: pip install 'skae[plot]'."
+        ) from exc
+    X = np.asarray(X_test[:n_images])
+    rows = [("original", X)]
+    for (method, k), est in fitted.items():
+        if n_components is None or k == n_components:
+            rows.append((f"{method}, k={k}", est.inverse_transform(est.transform(X))))
+    fig, axes = plt.subplots(
+        len(rows), len(X), figsize=(1.0 * len(X), 1.1 * len(rows)), squeeze=False
+    )
+    for r, (label, images) in enumerate(rows):
+        for c in range(len(X)):
+            ax = axes[r, c]
+            ax.imshow(images[c].reshape(image_shape), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle("Test images and their reconstructions (k = n_components)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
