@@ -1,6 +1,18 @@
 """skae: autoencoders as scikit-learn transformers, built on PyTorch and skorch."""
 
 from ._dense import AutoencoderTransformer
+from ._family import (
+    ConvolutionalAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+)
 
-__all__ = ["AutoencoderTransformer"]
+__all__ = [
+    "AutoencoderTransformer",
+    "ConvolutionalAutoencoder",
+    "DenoisingAutoencoder",
+    "SparseAutoencoder",
+    "VariationalAutoencoder",
+]
 __version__ = "0.1.0"

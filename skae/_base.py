@@ -29,6 +29,13 @@ from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from skorch.utils import noop
 
+from ._modules import (
+    AutoencoderModule,
+    ConvDecoder,
+    ConvEncoder,
+    DenseDecoder,
+    DenseEncoder,
+)
 from ._net import AutoencoderLoss, AutoencoderNet, TensorData
 
 OPTIMIZERS = {
@@ -50,6 +57,45 @@ def resolve_device(device):
     return device
 
 
+def _check_layer_sizes(sizes, name="hidden_layer_sizes"):
+    values = list(sizes)
+    if not all(isinstance(v, numbers.Integral) and v >= 1 for v in values):
+        raise ValueError(f"{name} must hold positive integers, got {sizes!r}.")
+    return [int(v) for v in values]
+
+
+def resolve_image_shape(image_shape, n_features):
+    """The image geometry as ``(*spatial, channels)``.
+
+    ``None``: a square single-channel image ``(s, s, 1)`` when ``n_features``
+    is a perfect square ``s * s``, else a 1-D signal ``(n_features, 1)``.
+    ``(length,)``: 1-D, one channel. ``(height, width)``: one channel.
+    ``(height, width, channels)``: rows hold the image flattened in
+    channels-last order, as ``image.reshape(-1)`` of a numpy image.
+
+    Raises
+    ------
+    ValueError
+        If the shape does not hold exactly ``n_features`` values.
+    """
+    if image_shape is None:
+        side = math.isqrt(n_features)
+        return (side, side, 1) if side * side == n_features else (n_features, 1)
+    shape = tuple(int(v) for v in image_shape)
+    if len(shape) not in (1, 2, 3) or min(shape) < 1:
+        raise ValueError(
+            f"image_shape must be (length,), (height, width) or (height, width, channels) "
+            f"of positive ints, got {image_shape!r}."
+        )
+    if math.prod(shape) != n_features:
+        raise ValueError(
+            f"image_shape={image_shape!r} holds {math.prod(shape)} values but X has "
+            f"n_features={n_features}: each row must be one image flattened; pass the "
+            "matching image_shape, or None for a square or 1-D default."
+        )
+    return shape + (1,) if len(shape) < 3 else shape
+
+
 @contextmanager
 def _seeded(seed, device):
     """Seed torch for the duration of a fit without touching the caller's RNG."""
@@ -64,10 +110,21 @@ def _seeded(seed, device):
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for skae estimators. Not public: use a subclass.
 
-    Subclasses implement ``_build_module(n_features)`` returning an
-    :class:`skae._modules.AutoencoderModule`, and may override
-    ``_loss_penalties()`` and ``_corruption()``.
+    A variant is network x corruption x penalty. Subclasses choose them by
+    overriding small hooks: ``_architecture`` ("dense" or "conv", read from
+    an ``architecture`` parameter where the class has one), ``_module_class``
+    and ``_n_encoder_outputs`` (the VAE's Gaussian head), ``_code_activation``
+    (sparse codes), ``_loss_penalties`` (sparsity, KL divergence),
+    ``_corruption`` (denoising), ``_feature_reduction`` (a likelihood summed
+    over features for the ELBO) and ``_after_fit`` (fitted diagnostics).
     """
+
+    _module_class = AutoencoderModule
+    _feature_reduction = "mean"
+    # Undercomplete by default: a code wider than the input can copy it.
+    # Denoising and sparse autoencoders may be overcomplete (the noise or the
+    # penalty, not the width, stops the identity map).
+    _allow_overcomplete = False
 
     _parameter_constraints: dict = {
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -128,7 +185,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._forget_fit()
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         n_samples, n_features = X.shape
-        if self.n_components > n_features:
+        if self._architecture() == "conv":
+            self.image_shape_ = resolve_image_shape(getattr(self, "image_shape", None), n_features)
+        if self.n_components > n_features and not self._allow_overcomplete:
             raise ValueError(
                 f"n_components={self.n_components} must be at most the number of "
                 f"features, n_features={n_features}: lower n_components."
@@ -190,7 +249,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 criterion=AutoencoderLoss,
                 criterion__reconstruction=loss_name,
                 criterion__penalties=self._loss_penalties(),
-                corruption=self._corruption(),
+                criterion__feature_reduction=self._feature_reduction,
+                corruption=self._corruption(Xn),
                 optimizer=self._optimizer_class(),
                 lr=self.lr,
                 max_epochs=self._max_epochs(len(X_train)),
@@ -210,6 +270,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             list(history[:, "valid_loss"]) if self.early_stopping else None
         )
         self.reconstruction_loss_ = loss_name
+        self._after_fit(X_all)
         return self
 
     def _max_epochs(self, n_train):
@@ -245,12 +306,52 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Per-sample penalty terms added to the reconstruction error."""
         return []
 
-    def _corruption(self):
-        """Corruption applied to training batches (None: no corruption)."""
+    def _corruption(self, Xn):
+        """Corruption of training batches, given the network's input ``Xn``."""
         return None
 
+    def _after_fit(self, Xt):
+        """Set diagnostics of the fitted model from the training tensor."""
+
+    def _architecture(self):
+        return getattr(self, "architecture", "dense")
+
+    def _n_encoder_outputs(self):
+        return self.n_components
+
+    def _code_activation(self):
+        return "identity"
+
     def _build_module(self, n_features):
-        raise NotImplementedError  # pragma: no cover - abstract
+        """The torch module: encoder and decoder of the chosen architecture."""
+        n_out = self._n_encoder_outputs()
+        if self._architecture() == "dense":
+            sizes = _check_layer_sizes(self.hidden_layer_sizes)
+            encoder = DenseEncoder(n_features, sizes, n_out, self.activation)
+            decoder = DenseDecoder(self.n_components, sizes, n_features, self.activation)
+        else:
+            spatial, n_channels = self.image_shape_[:-1], self.image_shape_[-1]
+            channels = _check_layer_sizes(self.channels, "channels")
+            if self.kernel_size % 2 == 0:
+                raise ValueError(
+                    f"kernel_size={self.kernel_size} must be odd so that 'same' padding "
+                    "keeps the image size: use 3, 5, ..."
+                )
+            encoder = ConvEncoder(
+                spatial, n_channels, channels, self.kernel_size, n_out, self.activation
+            )
+            decoder = ConvDecoder(
+                self.n_components,
+                spatial,
+                n_channels,
+                channels,
+                self.kernel_size,
+                self.activation,
+                self.upsampling,
+            )
+        if self._module_class is AutoencoderModule:
+            return AutoencoderModule(encoder, decoder, self._code_activation())
+        return self._module_class(encoder, decoder)
 
     # ------------------------------------------------------------ inference
     def _to_tensor(self, X):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import BaseAutoencoder
-from ._modules import ACTIVATIONS, AutoencoderModule, DenseDecoder, DenseEncoder
+from ._modules import ACTIVATIONS
 
 
 class AutoencoderTransformer(BaseAutoencoder):
@@ -187,22 +185,6 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
-
-    def _build_module(self, n_features):
-        sizes = _check_layer_sizes(self.hidden_layer_sizes)
-        return AutoencoderModule(
-            DenseEncoder(n_features, sizes, self.n_components, self.activation),
-            DenseDecoder(self.n_components, sizes, n_features, self.activation),
-        )
-
-
-def _check_layer_sizes(hidden_layer_sizes):
-    sizes = list(hidden_layer_sizes)
-    if not all(isinstance(s, numbers.Integral) and s >= 1 for s in sizes):
-        raise ValueError(
-            f"hidden_layer_sizes must hold positive integers, got {hidden_layer_sizes!r}."
-        )
-    return [int(s) for s in sizes]
 
 
 __all__ = ["AutoencoderTransformer"]

@@ -7,6 +7,9 @@ trained. A module returns what the loss needs; the training layer
 
 from __future__ import annotations
 
+import math
+
+import torch
 from torch import nn
 
 ACTIVATIONS = {
@@ -69,13 +72,14 @@ class AutoencoderModule(nn.Module):
     the input's shape; loss terms read what they need from it.
     """
 
-    def __init__(self, encoder, decoder):
+    def __init__(self, encoder, decoder, code_activation="identity"):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
+        self.code_activation = ACTIVATIONS[code_activation]()
 
     def encode(self, x):
-        return self.encoder(x)
+        return self.code_activation(self.encoder(x))
 
     def decode(self, z):
         return self.decoder(z)
@@ -83,3 +87,149 @@ class AutoencoderModule(nn.Module):
     def forward(self, x):
         code = self.encode(x)
         return {"code": code, "reconstruction": self.decode(code)}
+
+
+_CONV = {1: nn.Conv1d, 2: nn.Conv2d}
+_POOL = {1: nn.MaxPool1d, 2: nn.MaxPool2d}
+_CONV_T = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d}
+
+
+def pyramid_sizes(spatial_shape, n_stages):
+    """Spatial sizes after each 2x max-pooling (ceil mode), input first.
+
+    ``(28, 28)`` with two stages gives ``[(28, 28), (14, 14), (7, 7)]``;
+    ``(7,)`` gives ``[(7,), (4,), (2,)]``. A size of 1 stays 1.
+    """
+    sizes = [tuple(spatial_shape)]
+    for _ in range(n_stages):
+        sizes.append(tuple(-(-s // 2) for s in sizes[-1]))
+    return sizes
+
+
+class ChannelsFirst(nn.Module):
+    """Flat rows ``(batch, prod(spatial) * channels)`` in channels-last order
+    (as a numpy image ``(height, width, channels)`` flattened) to a
+    channels-first tensor ``(batch, channels, *spatial)``."""
+
+    def __init__(self, spatial, channels):
+        super().__init__()
+        self.spatial, self.channels = tuple(spatial), channels
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], *self.spatial, self.channels)
+        return x.movedim(-1, 1)
+
+
+class ChannelsLastFlat(nn.Module):
+    """The inverse of :class:`ChannelsFirst`."""
+
+    def forward(self, x):
+        return x.movedim(1, -1).flatten(1)
+
+
+class ConvEncoder(nn.Sequential):
+    """Convolutional pyramid, then a dense layer to ``n_outputs``.
+
+    Each stage is a ``kernel_size`` convolution ("same" padding), the
+    activation, and 2x max-pooling (ceil mode, so odd sizes work). 1-D
+    (signals, spectra) or 2-D (images) by the length of ``spatial``.
+    """
+
+    def __init__(self, spatial, in_channels, channels, kernel_size, n_outputs, activation):
+        ndim = len(spatial)
+        layers = [ChannelsFirst(spatial, in_channels)]
+        sizes = pyramid_sizes(spatial, len(channels))
+        c_in = in_channels
+        for size, c_out in zip(sizes[:-1], channels, strict=True):
+            pool = tuple(2 if s > 1 else 1 for s in size)
+            layers += [
+                _CONV[ndim](c_in, c_out, kernel_size, padding=kernel_size // 2),
+                ACTIVATIONS[activation](),
+                _POOL[ndim](pool, ceil_mode=True),
+            ]
+            c_in = c_out
+        n_flat = c_in * math.prod(sizes[-1])
+        layers += [nn.Flatten(), nn.Linear(n_flat, n_outputs)]
+        super().__init__(*layers)
+
+
+class ConvDecoder(nn.Sequential):
+    """The mirror of :class:`ConvEncoder`: dense layer, then upsampling stages.
+
+    ``upsampling="nearest"``: nearest-neighbour upsampling to the exact size of
+    the matching encoder stage, then a convolution; this avoids the
+    checkerboard artifacts of transposed convolutions (Odena et al., 2016).
+    ``upsampling="transposed"``: a stride-2 transposed convolution. A last
+    convolution maps to the input's channels; the output is pre-activation
+    and flattened back to channels-last rows.
+    """
+
+    def __init__(
+        self, n_components, spatial, out_channels, channels, kernel_size, activation, upsampling
+    ):
+        ndim = len(spatial)
+        sizes = pyramid_sizes(spatial, len(channels))
+        rev = list(reversed(channels))
+        layers = [
+            nn.Linear(n_components, rev[0] * math.prod(sizes[-1])),
+            ACTIVATIONS[activation](),
+            nn.Unflatten(1, (rev[0], *sizes[-1])),
+        ]
+        c_in = rev[0]
+        for i, c_out in enumerate(rev):
+            small, target = sizes[-1 - i], sizes[-2 - i]
+            if upsampling == "nearest":
+                layers += [
+                    nn.Upsample(size=target, mode="nearest"),
+                    _CONV[ndim](c_in, c_out, kernel_size, padding=kernel_size // 2),
+                ]
+            else:
+                stride = tuple(2 if t > s else 1 for s, t in zip(small, target, strict=True))
+                extra = tuple(
+                    t - ((s - 1) * st + 1) for s, t, st in zip(small, target, stride, strict=True)
+                )
+                layers.append(
+                    _CONV_T[ndim](
+                        c_in,
+                        c_out,
+                        3,
+                        stride=stride,
+                        padding=1,
+                        output_padding=extra,
+                    )
+                )
+            layers.append(ACTIVATIONS[activation]())
+            c_in = c_out
+        layers += [
+            _CONV[ndim](c_in, out_channels, kernel_size, padding=kernel_size // 2),
+            ChannelsLastFlat(),
+        ]
+        super().__init__(*layers)
+
+
+class VariationalModule(AutoencoderModule):
+    """Gaussian encoder, reparameterization, decoder (Kingma & Welling, 2014).
+
+    The encoder outputs ``2 * n_components`` values: the posterior mean and
+    log-variance. In training, ``z = mean + exp(logvar / 2) * eps`` with
+    ``eps ~ N(0, I)``; in evaluation ``z = mean``. ``encode`` returns the mean.
+    """
+
+    def split(self, x):
+        mean, logvar = self.encoder(x).chunk(2, dim=1)
+        return mean, logvar.clamp(-30.0, 20.0)
+
+    def encode(self, x):
+        return self.split(x)[0]
+
+    def forward(self, x):
+        mean, logvar = self.split(x)
+        z = mean
+        if self.training:
+            z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        return {
+            "code": mean,
+            "mean": mean,
+            "logvar": logvar,
+            "reconstruction": self.decode(z),
+        }

@@ -85,10 +85,11 @@ class AutoencoderLoss(nn.Module):
         ``(batch,)`` that is added to the reconstruction error.
     """
 
-    def __init__(self, reconstruction="squared_error", penalties=()):
+    def __init__(self, reconstruction="squared_error", penalties=(), feature_reduction="mean"):
         super().__init__()
         self.reconstruction = reconstruction
         self.penalties = list(penalties)
+        self.feature_reduction = feature_reduction
 
     def reconstruction_error(self, output, target):
         recon = output["reconstruction"]
@@ -96,7 +97,14 @@ class AutoencoderLoss(nn.Module):
             err = F.binary_cross_entropy_with_logits(recon, target, reduction="none")
         else:
             err = F.mse_loss(recon, target, reduction="none")
-        return err.flatten(1).mean(dim=1)
+        if self.feature_reduction == "mean":
+            return err.flatten(1).mean(dim=1)
+        # "sum": a negative log-likelihood in nats, as the ELBO needs it; the
+        # squared error becomes a unit-variance Gaussian's.
+        nll = err.flatten(1).sum(dim=1)
+        if self.reconstruction == "squared_error":
+            nll = 0.5 * nll + 0.5 * err[0].numel() * math.log(2 * math.pi)
+        return nll
 
     def per_sample(self, output, target):
         loss = self.reconstruction_error(output, target)
@@ -106,6 +114,48 @@ class AutoencoderLoss(nn.Module):
 
     def forward(self, output, target):
         return self.per_sample(output, target).mean()
+
+
+class L1Activity(nn.Module):
+    """``weight * sum_j |code_j|`` per sample: an L1 activity penalty."""
+
+    def __init__(self, weight):
+        super().__init__()
+        self.weight = weight
+
+    def forward(self, output):
+        return self.weight * output["code"].abs().sum(dim=1)
+
+
+class KLSparsity(nn.Module):
+    """``weight * sum_j KL(target || mean activation of unit j in the batch)``.
+
+    The sparsity penalty of Ng's notes; the code must lie in (0, 1) (sigmoid
+    code units). A batch-level term: the same value for every sample.
+    """
+
+    def __init__(self, weight, target):
+        super().__init__()
+        self.weight, self.target = weight, target
+
+    def forward(self, output):
+        rho = self.target
+        rho_hat = output["code"].mean(dim=0).clamp(1e-6, 1 - 1e-6)
+        kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+        return self.weight * kl.sum()
+
+
+class GaussianKL(nn.Module):
+    """``beta * KL(N(mean, exp(logvar)) || N(0, I))`` per sample, in nats."""
+
+    def __init__(self, beta):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, output):
+        mean, logvar = output["mean"], output["logvar"]
+        kl = -0.5 * torch.sum(1 + logvar - mean.pow(2) - logvar.exp(), dim=1)
+        return self.beta * kl
 
 
 class AutoencoderNet(NeuralNet):
