@@ -57,10 +57,11 @@ def resolve_device(device):
     return device
 
 
-def _check_layer_sizes(sizes, name="hidden_layer_sizes"):
+def _check_layer_sizes(sizes, name="hidden_layer_sizes", min_len=0):
     values = list(sizes)
-    if not all(isinstance(v, numbers.Integral) and v >= 1 for v in values):
-        raise ValueError(f"{name} must hold positive integers, got {sizes!r}.")
+    if len(values) < min_len or not all(isinstance(v, numbers.Integral) and v >= 1 for v in values):
+        at_least = f"at least {min_len} " if min_len else ""
+        raise ValueError(f"{name} must hold {at_least}positive integers, got {sizes!r}.")
     return [int(v) for v in values]
 
 
@@ -81,8 +82,12 @@ def resolve_image_shape(image_shape, n_features):
     if image_shape is None:
         side = math.isqrt(n_features)
         return (side, side, 1) if side * side == n_features else (n_features, 1)
-    shape = tuple(int(v) for v in image_shape)
-    if len(shape) not in (1, 2, 3) or min(shape) < 1:
+    shape = tuple(image_shape)
+    if (
+        len(shape) not in (1, 2, 3)
+        or not all(isinstance(v, numbers.Integral) for v in shape)
+        or min(shape) < 1
+    ):
         raise ValueError(
             f"image_shape must be (length,), (height, width) or (height, width, channels) "
             f"of positive ints, got {image_shape!r}."
@@ -93,6 +98,7 @@ def resolve_image_shape(image_shape, n_features):
             f"n_features={n_features}: each row must be one image flattened; pass the "
             "matching image_shape, or None for a square or 1-D default."
         )
+    shape = tuple(int(v) for v in shape)
     return shape + (1,) if len(shape) < 3 else shape
 
 
@@ -331,7 +337,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             decoder = DenseDecoder(self.n_components, sizes, n_features, self.activation)
         else:
             spatial, n_channels = self.image_shape_[:-1], self.image_shape_[-1]
-            channels = _check_layer_sizes(self.channels, "channels")
+            channels = _check_layer_sizes(self.channels, "channels", min_len=1)
             if self.kernel_size % 2 == 0:
                 raise ValueError(
                     f"kernel_size={self.kernel_size} must be odd so that 'same' padding "

@@ -17,11 +17,22 @@ from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
 from ._dense import AutoencoderTransformer
+from ._family import (
+    ConvolutionalAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+)
 
-#: Methods ``skae compare`` knows, by the name given to ``--methods``.
+#: Methods ``skae compare`` knows, by the name given to ``--methods``: each
+#: an estimator class taking ``n_components`` and ``random_state``.
 METHODS = {
-    "pca": lambda k, seed: PCA(n_components=k, random_state=seed),
-    "dense": lambda k, seed: AutoencoderTransformer(n_components=k, random_state=seed),
+    "pca": PCA,
+    "dense": AutoencoderTransformer,
+    "conv": ConvolutionalAutoencoder,
+    "denoising": DenoisingAutoencoder,
+    "sparse": SparseAutoencoder,
+    "vae": VariationalAutoencoder,
 }
 
 
@@ -51,7 +62,7 @@ def make_method(name, n_components, random_state=0, **params):
     """
     if name not in METHODS:
         raise ValueError(f"Unknown method {name!r}: choose from {sorted(METHODS)}.")
-    est = METHODS[name](n_components, random_state)
+    est = METHODS[name](n_components=n_components, random_state=random_state)
     own = est.get_params()
     return est.set_params(**{k: v for k, v in params.items() if k in own})
 

@@ -70,7 +70,7 @@ _NETWORK_DOC = """architecture : {"dense", "conv"}, default="dense"
         Encoder widths of the dense network; the decoder mirrors them.
     image_shape : tuple of int or None, default=None
         Geometry of one row for the convolutional network.
-    channels : tuple of int, default=(32, 64)
+    channels : tuple of int, default=(16, 32)
         Feature maps per stage of the convolutional network.
     kernel_size : int, default=3
         Convolution kernel size (odd).
@@ -136,7 +136,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         ``(height, width)``, ``(height, width, channels)`` (rows flattened in
         channels-last order) or ``(length,)``. None: a square one-channel
         image when ``n_features`` is a perfect square, else a 1-D signal.
-    channels : tuple of int, default=(32, 64)
+    channels : tuple of int, default=(16, 32)
         Feature maps of each convolution stage, from the input side; each
         stage halves the spatial size.
     kernel_size : int, default=3
@@ -189,7 +189,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         n_components=2,
         *,
         image_shape=None,
-        channels=(32, 64),
+        channels=(16, 32),
         kernel_size=3,
         upsampling="nearest",
         activation="relu",
@@ -298,7 +298,7 @@ class DenoisingAutoencoder(_NetworkChoiceMixin, BaseAutoencoder):
         architecture="dense",
         hidden_layer_sizes=(256, 128),
         image_shape=None,
-        channels=(32, 64),
+        channels=(16, 32),
         kernel_size=3,
         upsampling="nearest",
         activation="relu",
@@ -325,14 +325,21 @@ class DenoisingAutoencoder(_NetworkChoiceMixin, BaseAutoencoder):
                 f"noise={self.noise!r}: choose a value in [0, 1]."
             )
         n = Xn.shape[1]
+        level = self.noise_level
         if self.noise == "gaussian":
-            bounded = self.output_activation_ == "sigmoid"
-            low = np.zeros(n) if bounded else np.full(n, -np.inf)
-            high = np.ones(n) if bounded else np.full(n, np.inf)
+            # Noise in the data's units, clipped to [0, 1], where the data lies
+            # in [0, 1]; else in units of scale_ (the network's units), unclipped.
+            raw_min = Xn.min(axis=0) * self.scale_ + self.mean_
+            raw_max = Xn.max(axis=0) * self.scale_ + self.mean_
+            if raw_min.min() >= -1e-6 and raw_max.max() <= 1 + 1e-6:
+                level = self.noise_level / self.scale_
+                low, high = (0.0 - self.mean_) / self.scale_, (1.0 - self.mean_) / self.scale_
+            else:
+                low, high = np.full(n, -np.inf), np.full(n, np.inf)
         else:
             low, high = Xn.min(axis=0), Xn.max(axis=0)
         zero = (0.0 - self.mean_) / self.scale_
-        return NOISES[self.noise](self.noise_level, low, high, zero)
+        return NOISES[self.noise](level, low, high, zero)
 
 
 @_doc
@@ -366,10 +373,11 @@ class SparseAutoencoder(_NetworkChoiceMixin, BaseAutoencoder):
     Attributes
     ----------
     mean_activation_ : ndarray of shape (n_components,), dtype float64
-        Mean code value of each unit on the training data.
+        Mean code value of each unit on the data passed to ``fit``.
     sparsity_ : float
-        Fraction of training code values that are inactive: at most 1 % of
-        the largest code value (exact zeros for ReLU codes).
+        Fraction of the code values of the data passed to ``fit`` that are
+        inactive: at most 1 % of the largest code value (exact zeros for ReLU
+        codes).
     image_shape_ : tuple of int
         The geometry used (``architecture="conv"`` only).
     <<attributes>>
@@ -409,7 +417,7 @@ class SparseAutoencoder(_NetworkChoiceMixin, BaseAutoencoder):
         architecture="dense",
         hidden_layer_sizes=(256, 128),
         image_shape=None,
-        channels=(32, 64),
+        channels=(16, 32),
         kernel_size=3,
         upsampling="nearest",
         activation="relu",
@@ -505,7 +513,7 @@ class VariationalAutoencoder(_NetworkChoiceMixin, BaseAutoencoder):
         architecture="dense",
         hidden_layer_sizes=(256, 128),
         image_shape=None,
-        channels=(32, 64),
+        channels=(16, 32),
         kernel_size=3,
         upsampling="nearest",
         activation="relu",

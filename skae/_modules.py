@@ -169,15 +169,18 @@ class ConvDecoder(nn.Sequential):
     ):
         ndim = len(spatial)
         sizes = pyramid_sizes(spatial, len(channels))
-        rev = list(reversed(channels))
+        n = len(channels)
         layers = [
-            nn.Linear(n_components, rev[0] * math.prod(sizes[-1])),
+            nn.Linear(n_components, channels[-1] * math.prod(sizes[-1])),
             ACTIVATIONS[activation](),
-            nn.Unflatten(1, (rev[0], *sizes[-1])),
+            nn.Unflatten(1, (channels[-1], *sizes[-1])),
         ]
-        c_in = rev[0]
-        for i, c_out in enumerate(rev):
-            small, target = sizes[-1 - i], sizes[-2 - i]
+        c_in = channels[-1]
+        # Stage i mirrors encoder stage i: back to that stage's resolution and
+        # to the channels that stage took in (the first stage keeps its own).
+        for i in reversed(range(n)):
+            small, target = sizes[i + 1], sizes[i]
+            c_out = channels[i - 1] if i > 0 else channels[0]
             if upsampling == "nearest":
                 layers += [
                     nn.Upsample(size=target, mode="nearest"),
@@ -189,14 +192,7 @@ class ConvDecoder(nn.Sequential):
                     t - ((s - 1) * st + 1) for s, t, st in zip(small, target, stride, strict=True)
                 )
                 layers.append(
-                    _CONV_T[ndim](
-                        c_in,
-                        c_out,
-                        3,
-                        stride=stride,
-                        padding=1,
-                        output_padding=extra,
-                    )
+                    _CONV_T[ndim](c_in, c_out, 3, stride=stride, padding=1, output_padding=extra)
                 )
             layers.append(ACTIVATIONS[activation]())
             c_in = c_out
