@@ -367,8 +367,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return X, torch.from_numpy(self._normalize(X))
 
     def _normalize(self, X):
-        """The network's input: ``(X - mean_) / scale_`` as C-ordered float32."""
-        return np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
+        """The network's input: ``(X - mean_) / scale_`` as a new C-ordered
+        float32 array (computed in float32: no float64 temporaries)."""
+        Xn = np.array(X, dtype=np.float32, order="C")
+        if self.output_activation_ != "sigmoid":  # for "sigmoid": mean_ 0, scale_ 1
+            Xn -= self.mean_.astype(np.float32)
+            Xn /= np.float32(self.scale_)
+        return Xn
 
     def _decode(self, Z):
         """Decode codes to the network's (standardised) output space, float64."""
