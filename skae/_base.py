@@ -150,7 +150,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     }
 
     # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder to reconstruct ``X``.
 
@@ -176,6 +175,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         TypeError
             If ``X`` is sparse.
         """
+        # Forget a previous fit first, so that no error (parameter validation
+        # included) leaves a stale model behind.
+        self._forget_fit()
         try:
             self._fit(X)
         except BaseException:
@@ -187,8 +189,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X):
-        self._forget_fit()
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         n_samples, n_features = X.shape
         if self._architecture() == "conv":
@@ -227,8 +229,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             # the squared error in the user's units, the quantity PCA
             # minimises. Per-feature scaling is the user's choice
             # (StandardScaler in the pipeline), as with PCA.
-            self.mean_ = X.mean(axis=0)
-            rms = float(np.sqrt(np.mean(X.var(axis=0))))
+            self.mean_ = X.mean(axis=0, dtype=np.float64)
+            rms = float(np.sqrt(np.mean(X.var(axis=0, dtype=np.float64))))
             self.scale_ = rms if rms > 0 else 1.0
         Xn = self._normalize(X)
         loss_name = (

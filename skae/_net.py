@@ -202,17 +202,24 @@ class AutoencoderNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     @torch.no_grad()
-    def apply_batched(self, fn, X):
-        """Apply ``fn`` (e.g. ``module_.encode``) to ``X`` batch by batch.
+    def apply_batched(self, fn, X, chunk=256):
+        """Apply ``fn`` (e.g. ``module_.encode``) to ``X`` in chunks of ``chunk`` rows.
 
-        Each batch moves to ``self.device``; results return to the host, so
-        large inputs never sit on the accelerator at once.
+        Each chunk moves to ``self.device`` and its result returns to the
+        host, so large inputs never sit on the accelerator at once. The last
+        chunk is padded with zeros to ``chunk`` rows: every row then goes
+        through kernels of the same shape, so a row's result does not depend,
+        even in the last bit, on how many rows came with it (scikit-learn's
+        subset-invariance contract).
         """
         self.module_.eval()
-        outputs = [
-            fn(Xb.to(self.device)).cpu()
-            for Xb, _ in IndexBatches(TensorData(X), max(self.batch_size, 1024))
-        ]
+        outputs = []
+        for start in range(0, len(X), chunk):
+            Xb = X[start : start + chunk]
+            n = len(Xb)
+            if n < chunk:
+                Xb = torch.cat([Xb, Xb.new_zeros((chunk - n, *Xb.shape[1:]))])
+            outputs.append(fn(Xb.to(self.device))[:n].cpu())
         if not outputs:
             return X.new_empty((0,))
         return torch.cat(outputs)
