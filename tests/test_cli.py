@@ -1,0 +1,103 @@
+"""The main job, ``skae compare``, end to end on small data."""
+
+import subprocess
+import sys
+
+import pytest
+
+from skae._compare import METHODS, make_method
+from skae.cli import load_split, main
+
+from .conftest import MNIST_DIR
+
+
+def test_compare_digits_end_to_end(tmp_path, capsys):
+    png = tmp_path / "out.png"
+    assert main(["compare", "--max-epochs", "2", "--quiet", "--output", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "digits: 1347 training and 450 test images of 8x8 pixels" in out
+    header, *rows = [
+        line for line in out.splitlines() if line.strip().startswith(("method", "pca", "dense"))
+    ]
+    assert header.split() == ["method", "n_components", "test_mse", "test_accuracy", "fit_seconds"]
+    assert [r.split()[:2] for r in rows] == [
+        ["pca", "2"],
+        ["pca", "8"],
+        ["pca", "32"],
+        ["dense", "2"],
+        ["dense", "8"],
+        ["dense", "32"],
+    ]
+    for row in rows:
+        mse, acc = float(row.split()[2]), float(row.split()[3])
+        assert 0 < mse < 0.2 and 0.1 < acc <= 1.0
+    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_every_method(tmp_path, capsys):
+    methods = ",".join(METHODS)
+    main(
+        [
+            "compare",
+            "--methods",
+            methods,
+            "--n-components",
+            "4",
+            "--max-epochs",
+            "1",
+            "--quiet",
+            "--output",
+            "none",
+        ]
+    )
+    out = capsys.readouterr().out
+    for name in METHODS:
+        assert any(line.split()[:2] == [name, "4"] for line in out.splitlines() if line.strip())
+
+
+def test_unknown_method_is_a_clear_error(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--methods", "pca,tsne"])
+    assert "unknown method(s) ['tsne']" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="Unknown method"):
+        make_method("tsne", 2)
+
+
+def test_python_dash_m_skae_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "skae", "compare", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0
+    assert "--dataset" in result.stdout and "--methods" in result.stdout
+
+
+@pytest.mark.slow
+def test_compare_mnist_end_to_end(tmp_path, capsys):
+    if not MNIST_DIR.is_dir():
+        pytest.skip(f"MNIST IDX files not found at {MNIST_DIR}")
+    X_train, X_test, y_train, y_test, shape = load_split("mnist", MNIST_DIR, n_train=600)
+    assert X_train.shape == (600, 784) and X_test.shape == (150, 784) and shape == (28, 28)
+    main(
+        [
+            "compare",
+            "--dataset",
+            "mnist",
+            "--data-home",
+            str(MNIST_DIR),
+            "--n-train",
+            "600",
+            "--n-components",
+            "2,8",
+            "--max-epochs",
+            "2",
+            "--quiet",
+            "--output",
+            str(tmp_path / "mnist.png"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert "mnist: 600 training and 150 test images of 28x28 pixels" in out
+    assert (tmp_path / "mnist.png").is_file()
