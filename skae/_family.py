@@ -35,7 +35,8 @@ _TRAINING_DOC = """output_activation : {"auto", "sigmoid", "identity"}, default=
         See :class:`AutoencoderTransformer`.
     max_epochs : int or "auto", default="auto"
         Maximum passes over the data; ``"auto"``: about 10 000 mini-batch
-        updates, as 10 to 200 epochs.
+        updates for a dense network, 5 000 for a convolutional one, as 10 to
+        200 epochs.
     batch_size : int, default=128
         Samples per mini-batch.
     lr : float, default=1e-3
