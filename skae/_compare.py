@@ -157,10 +157,9 @@ def plot_comparison(X_test, fitted, n_components, image_shape, path, n_images=10
         If matplotlib is not installed (``pip install "skae[plot]"``).
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        # A bare Figure draws off-screen without pyplot: the caller's backend
+        # and open figures are left alone.
+        from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError(
             "Writing the comparison figure needs matplotlib: pip install 'skae[plot]'."
@@ -170,9 +169,8 @@ def plot_comparison(X_test, fitted, n_components, image_shape, path, n_images=10
     for (method, k), est in fitted.items():
         if n_components is None or k == n_components:
             rows.append((f"{method}, k={k}", est.inverse_transform(est.transform(X))))
-    fig, axes = plt.subplots(
-        len(rows), len(X), figsize=(1.0 * len(X), 1.1 * len(rows)), squeeze=False
-    )
+    fig = Figure(figsize=(1.0 * len(X), 1.1 * len(rows)))
+    axes = fig.subplots(len(rows), len(X), squeeze=False)
     for r, (label, images) in enumerate(rows):
         for c in range(len(X)):
             ax = axes[r, c]
@@ -183,5 +181,4 @@ def plot_comparison(X_test, fitted, n_components, image_shape, path, n_images=10
     fig.suptitle("Test images and their reconstructions (k = n_components)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path
