@@ -7,6 +7,7 @@ from ._family import (
     SparseAutoencoder,
     VariationalAutoencoder,
 )
+from ._persistence import load
 
 __all__ = [
     "AutoencoderTransformer",
@@ -14,5 +15,6 @@ __all__ = [
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
+    "load",
 ]
 __version__ = "0.1.0"

@@ -55,9 +55,24 @@ AUTO_STEPS_CONV = 5_000
 
 
 def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
-    if device == "auto":
+    """The torch device a fit runs on.
+
+    ``"auto"`` -> ``"cuda"`` when PyTorch sees a GPU, else ``"cpu"``; any
+    other value is returned as given.
+
+    Raises
+    ------
+    ValueError
+        If a CUDA device is asked for and PyTorch sees no CUDA GPU.
+    """
+    if str(device) == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but PyTorch sees no CUDA GPU (torch.cuda.is_available() "
+            "is False; a CPU-only torch build, or no driver): use device='auto' to fall "
+            "back to the CPU, or device='cpu'."
+        )
     return device
 
 
@@ -255,22 +270,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             train_split, X_train = None, X_all
 
         with _seeded(seed, device):
-            module = self._build_module(n_features)
-            net = AutoencoderNet(
-                module=module,
-                criterion=AutoencoderLoss,
-                criterion__reconstruction=loss_name,
-                criterion__penalties=self._loss_penalties(),
-                criterion__feature_reduction=self._feature_reduction,
+            net = self._make_net(
+                self._build_module(n_features),
+                loss_name,
+                device,
                 corruption=self._corruption(Xn),
-                optimizer=self._optimizer_class(),
-                lr=self.lr,
                 max_epochs=self._max_epochs(len(X_train)),
-                batch_size=self.batch_size,
                 train_split=train_split,
                 callbacks=self._callbacks(),
-                device=device,
-                verbose=self.verbose,
             )
             net.fit(TensorData(X_train), None)
 
@@ -284,6 +291,35 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.reconstruction_loss_ = loss_name
         self._after_fit(X_all)
         return self
+
+    def _make_net(
+        self,
+        module,
+        loss_name,
+        device,
+        *,
+        corruption=None,
+        max_epochs=1,
+        train_split=None,
+        callbacks=None,
+    ):
+        """The skorch net that trains ``module`` (also rebuilt by :func:`skae.load`)."""
+        return AutoencoderNet(
+            module=module,
+            criterion=AutoencoderLoss,
+            criterion__reconstruction=loss_name,
+            criterion__penalties=self._loss_penalties(),
+            criterion__feature_reduction=self._feature_reduction,
+            corruption=corruption,
+            optimizer=self._optimizer_class(),
+            lr=self.lr,
+            max_epochs=max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            device=device,
+            verbose=self.verbose,
+        )
 
     def _max_epochs(self, n_train):
         """Resolve ``max_epochs="auto"``: a budget of optimizer steps, not epochs.
@@ -366,6 +402,44 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if self._module_class is AutoencoderModule:
             return AutoencoderModule(encoder, decoder, self._code_activation())
         return self._module_class(encoder, decoder)
+
+    # ---------------------------------------------------------- model files
+    def save(self, path):
+        """Write the fitted estimator to a model file that is safe to open.
+
+        The parameters go to the file's header as JSON, the network's weights
+        and fitted arrays as `safetensors <https://huggingface.co/docs/safetensors>`_
+        tensors, with a SHA-256 digest of the whole. :func:`skae.load` reads
+        it back without unpickling, so a file from someone else cannot run
+        code when opened (a pickle can). Pickle and joblib keep working for
+        files you only open yourself.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write, e.g. ``"model.safetensors"``.
+
+        Returns
+        -------
+        path : str or path-like
+            ``path``, as given.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ValueError
+            If a parameter is not a JSON value: ``callbacks``, a
+            ``RandomState`` as ``random_state``, an optimizer class outside
+            ``torch.optim``.
+
+        See Also
+        --------
+        skae.load : Read the file back.
+        """
+        from ._persistence import save
+
+        return save(self, path)
 
     # ------------------------------------------------------------ inference
     def _to_tensor(self, X):

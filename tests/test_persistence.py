@@ -1,0 +1,212 @@
+"""save / skae.load: safetensors model files, round trip, tampering, devices."""
+
+import json
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
+from skorch.callbacks import EpochTimer
+
+import skae
+from skae import (
+    AutoencoderTransformer,
+    ConvolutionalAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+)
+from skae._persistence import _digest
+
+FAST = {"max_epochs": 2, "random_state": 0, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def X():
+    return load_digits().data[:200] / 16.0
+
+
+ESTIMATORS = [
+    AutoencoderTransformer(4, **FAST),
+    AutoencoderTransformer(3, hidden_layer_sizes=(16,), optimizer=torch.optim.AdamW, **FAST),
+    ConvolutionalAutoencoder(4, channels=(4, 8), **FAST),
+    ConvolutionalAutoencoder(4, image_shape=(8, 8), upsampling="transposed", **FAST),
+    DenoisingAutoencoder(4, noise="masking", **FAST),
+    DenoisingAutoencoder(4, architecture="conv", channels=(4,), **FAST),
+    SparseAutoencoder(8, **FAST),
+    SparseAutoencoder(8, sparsity="kl", **FAST),
+    VariationalAutoencoder(2, early_stopping=True, **FAST),
+    VariationalAutoencoder(2, architecture="conv", channels=(4,), **FAST),
+]
+
+
+def _rewrite(path, edit):
+    """Rewrite a model file after ``edit(header, tensors)``, with a fresh digest:
+    what a deliberate forger (not an accident) would do."""
+    with safe_open(str(path), framework="pt") as f:
+        header = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    header.pop("sha256")
+    edit(header, tensors)
+    header["sha256"] = _digest(header, tensors)
+    save_file(tensors, str(path), metadata=header)
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_round_trip_gives_identical_results(est, X, tmp_path):
+    est.fit(X)
+    path = tmp_path / "model.safetensors"
+    assert est.save(path) == path
+    loaded = skae.load(path)
+    assert type(loaded) is type(est)
+    assert loaded.get_params() == est.get_params()
+    np.testing.assert_array_equal(loaded.transform(X), est.transform(X))
+    Z = est.transform(X[:5])
+    np.testing.assert_array_equal(loaded.inverse_transform(Z), est.inverse_transform(Z))
+    np.testing.assert_array_equal(loaded.score_samples(X), est.score_samples(X))
+    assert loaded.loss_curve_ == est.loss_curve_
+    assert loaded.validation_loss_curve_ == est.validation_loss_curve_
+    for name in ("mean_activation_", "sparsity_", "image_shape_"):
+        if hasattr(est, name):
+            np.testing.assert_array_equal(getattr(loaded, name), getattr(est, name))
+    if isinstance(est, VariationalAutoencoder):
+        new, old = loaded.sample(3, random_state=1), est.sample(3, random_state=1)
+        np.testing.assert_array_equal(new, old)
+
+
+def test_feature_names_and_dtypes_survive(X, tmp_path):
+    df = pd.DataFrame(X, columns=[f"pixel_{i}" for i in range(X.shape[1])])
+    est = AutoencoderTransformer(3, **FAST).fit(df)
+    skae.load(est.save(tmp_path / "m.safetensors"))
+    loaded = skae.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(loaded.feature_names_in_, est.feature_names_in_)
+    assert loaded.mean_.dtype == np.float64
+    assert list(loaded.get_feature_names_out()) == list(est.get_feature_names_out())
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.transform(df.rename(columns={"pixel_0": "other"}))
+
+
+def test_loaded_estimator_refits_and_clones(X, tmp_path):
+    est = AutoencoderTransformer(3, **FAST).fit(X)
+    loaded = skae.load(est.save(tmp_path / "m.safetensors"))
+    refit = loaded.fit(X)
+    np.testing.assert_array_equal(refit.transform(X), est.transform(X))
+
+
+def test_unfitted_or_unstorable_estimators_are_refused(X, tmp_path):
+    with pytest.raises(NotFittedError):
+        AutoencoderTransformer().save(tmp_path / "m.safetensors")
+    est = AutoencoderTransformer(3, callbacks=[EpochTimer()], **FAST).fit(X)
+    with pytest.raises(ValueError, match="callbacks=.*cannot be stored"):
+        est.save(tmp_path / "m.safetensors")
+    est = AutoencoderTransformer(3, **{**FAST, "random_state": np.random.RandomState(0)}).fit(X)
+    with pytest.raises(ValueError, match="random_state"):
+        est.save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_damaged_file_is_refused(X, tmp_path):
+    path = tmp_path / "m.safetensors"
+    AutoencoderTransformer(3, **FAST).fit(X).save(path)
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF  # flip bits in the last weight
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="SHA-256 digest does not match"):
+        skae.load(path)
+
+
+def test_edited_header_without_new_digest_is_refused(X, tmp_path):
+    path = tmp_path / "m.safetensors"
+    AutoencoderTransformer(3, **FAST).fit(X).save(path)
+    with safe_open(str(path), framework="pt") as f:
+        header = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    header["estimator"] = "SparseAutoencoder"
+    save_file(tensors, str(path), metadata=header)
+    with pytest.raises(ValueError, match="modified or damaged"):
+        skae.load(path)
+
+
+def test_file_claiming_another_estimator_is_refused(X, tmp_path):
+    path = tmp_path / "m.safetensors"
+    AutoencoderTransformer(3, **FAST).fit(X).save(path)
+    _rewrite(path, lambda h, t: h.update(estimator="VariationalAutoencoder"))
+    with pytest.raises(ValueError, match="claims to be a VariationalAutoencoder"):
+        skae.load(path)
+    _rewrite(path, lambda h, t: h.update(estimator="os.system"))
+    with pytest.raises(ValueError, match="unknown estimator 'os.system'"):
+        skae.load(path)
+
+
+def test_weights_that_do_not_fit_the_parameters_are_refused(X, tmp_path):
+    path = tmp_path / "m.safetensors"
+    AutoencoderTransformer(3, **FAST).fit(X).save(path)
+
+    def widen(header, tensors):
+        params = json.loads(header["params"])
+        params["n_components"] = 5
+        header["params"] = json.dumps(params)
+
+    _rewrite(path, widen)
+    with pytest.raises(ValueError, match="weights or attributes do not fit"):
+        skae.load(path)
+
+
+def test_non_skae_files_are_refused_without_unpickling(X, tmp_path, monkeypatch):
+    est = AutoencoderTransformer(3, **FAST).fit(X)
+    pickled = tmp_path / "m.pkl"
+    pickled.write_bytes(pickle.dumps(est))
+    plain = tmp_path / "plain.safetensors"
+    save_file({"w": torch.zeros(3)}, str(plain))
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("load must never unpickle")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, forbidden)
+    monkeypatch.setattr(torch, "load", forbidden)
+    with pytest.raises(ValueError, match="cannot be read as safetensors"):
+        skae.load(pickled)
+    with pytest.raises(ValueError, match="not say it was written by skae"):
+        skae.load(plain)
+    with pytest.raises(FileNotFoundError):
+        skae.load(tmp_path / "missing.safetensors")
+    good = est.save(tmp_path / "good.safetensors")
+    np.testing.assert_array_equal(skae.load(good).transform(X), est.transform(X))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the CPU-only fallback")
+def test_model_saved_for_cuda_loads_on_cpu(X, tmp_path):
+    est = AutoencoderTransformer(3, **FAST).fit(X)
+    # A model fitted with device="cuda" keeps that parameter in its file.
+    est.set_params(device="cuda").save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match="no CUDA GPU: loading it on the CPU"):
+        loaded = skae.load(tmp_path / "m.safetensors")
+    assert str(loaded.net_.device) == "cpu"
+    np.testing.assert_array_equal(loaded.transform(X), est.set_params(device="cpu").transform(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        explicit = skae.load(tmp_path / "m.safetensors", device="cpu")
+    assert explicit.device == "cpu"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the CPU-only error")
+@pytest.mark.parametrize("cls", [AutoencoderTransformer, ConvolutionalAutoencoder])
+def test_cuda_without_a_gpu_is_a_clear_error(cls, X):
+    est = cls(2, max_epochs=1, device="cuda")
+    with pytest.raises(ValueError, match="sees no CUDA GPU.*device='auto'"):
+        est.fit(X)
+    assert not hasattr(est, "net_")
+
+
+def test_auto_device_runs_where_torch_can(X):
+    est = DenoisingAutoencoder(2, max_epochs=1, random_state=0).fit(X)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert str(est.net_.device) == expected
+    assert est.transform(X).shape == (len(X), 2)
