@@ -25,7 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from skorch.utils import noop
 
@@ -52,6 +52,10 @@ OPTIMIZERS = {
 # n_components=32).
 AUTO_STEPS = 10_000
 AUTO_STEPS_CONV = 5_000
+
+# With verbose >= 1, transform / inverse_transform / score_samples show a
+# progress bar from this many rows on (a fraction of a second below it).
+PROGRESS_MIN_ROWS = 10_000
 
 
 def resolve_device(device):
@@ -350,7 +354,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             load_best=self.early_stopping,
             sink=print if self.verbose else noop,
         )
-        return [("early_stopping", stopper), *list(self.callbacks or [])]
+        progress = [("progress_bar", ProgressBar())] if self.verbose else []
+        return [("early_stopping", stopper), *progress, *list(self.callbacks or [])]
 
     def _loss_penalties(self):
         """Per-sample penalty terms added to the reconstruction error."""
@@ -457,9 +462,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Xn /= np.float32(self.scale_)
         return Xn
 
+    def _batched(self, fn, X, desc):
+        """``net_.apply_batched`` with a progress bar for large inputs when verbose."""
+        show = bool(self.verbose) and len(X) >= PROGRESS_MIN_ROWS
+        return self.net_.apply_batched(fn, X, progress=show, desc=f"{type(self).__name__} {desc}")
+
     def _decode(self, Z):
         """Decode codes to the network's (standardised) output space, float64."""
-        out = self.net_.apply_batched(self.net_.module_.decode, Z)
+        out = self._batched(self.net_.module_.decode, Z, "decode")
         if self.output_activation_ == "sigmoid":
             out = torch.sigmoid(out)
         return out.numpy().astype(np.float64) * self.scale_ + self.mean_
@@ -486,7 +496,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             features other than ``n_features_in_``.
         """
         _, Xt = self._to_tensor(X)
-        return self.net_.apply_batched(self.net_.module_.encode, Xt).numpy()
+        return self._batched(self.net_.module_.encode, Xt, "encode").numpy()
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -534,7 +544,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self._reconstruct_tensor(Xt)
 
     def _reconstruct_tensor(self, Xt):
-        return self._decode(self.net_.apply_batched(self.net_.module_.encode, Xt))
+        return self._decode(self._batched(self.net_.module_.encode, Xt, "encode"))
 
     def score_samples(self, X):
         """Negative reconstruction error of each sample.

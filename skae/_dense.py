@@ -84,8 +84,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         split. An int gives the same codes, bit for bit, on CPU. Torch's global
         random state is left as it was.
     verbose : int, default=0
-        0 prints nothing; 1 prints one log line per epoch (skorch's
-        ``PrintLog``) and the reason training stopped.
+        0 prints nothing. 1 prints one log line per epoch (skorch's
+        ``PrintLog``), a tqdm progress bar over each epoch's batches
+        (skorch's ``ProgressBar``) and the reason training stopped; then
+        ``transform`` and the other inference methods show a progress bar
+        on inputs of 10 000 rows or more.
     callbacks : list of skorch callbacks or (name, callback) tuples, \
             default=None
         Extra skorch callbacks for the training loop (for example

@@ -59,7 +59,11 @@ default="adam"
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, batch order, corruption and the validation split.
     verbose : int, default=0
-        1 prints a log line per epoch.
+        0 prints nothing. 1 prints a log line per epoch (skorch's
+        ``PrintLog``), a tqdm progress bar over each epoch's batches
+        (skorch's ``ProgressBar``) and the reason training stopped; then
+        ``transform`` and the other inference methods show a progress bar
+        on inputs of 10 000 rows or more.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks."""
 
@@ -447,7 +451,7 @@ class SparseAutoencoder(_NetworkChoiceMixin, BaseAutoencoder):
         return [KLSparsity(self.sparsity_weight, self.sparsity_target)]
 
     def _after_fit(self, Xt):
-        codes = self.net_.apply_batched(self.net_.module_.encode, Xt).double().numpy()
+        codes = self._batched(self.net_.module_.encode, Xt, "encode").double().numpy()
         self.mean_activation_ = codes.mean(axis=0)
         peak = np.abs(codes).max() if codes.size else 0.0
         self.sparsity_ = float(np.mean(np.abs(codes) <= 0.01 * peak)) if peak > 0 else 1.0
@@ -590,7 +594,7 @@ class VariationalAutoencoder(_NetworkChoiceMixin, BaseAutoencoder):
             self.reconstruction_loss_, [GaussianKL(1.0)], feature_reduction="sum"
         )
         losses = (
-            self.net_.apply_batched(lambda xb: criterion.per_sample(module(xb), xb), Xt)
+            self._batched(lambda xb: criterion.per_sample(module(xb), xb), Xt, "ELBO")
             .double()
             .numpy()
         )

@@ -21,6 +21,7 @@ import torch
 from skorch import NeuralNet
 from torch import nn
 from torch.nn import functional as F
+from tqdm.auto import tqdm
 
 
 class TensorData(torch.utils.data.Dataset):
@@ -202,7 +203,7 @@ class AutoencoderNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     @torch.no_grad()
-    def apply_batched(self, fn, X, chunk=256):
+    def apply_batched(self, fn, X, chunk=256, progress=False, desc=None):
         """Apply ``fn`` (e.g. ``module_.encode``) to ``X`` in chunks of ``chunk`` rows.
 
         Each chunk moves to ``self.device`` and its result returns to the
@@ -210,11 +211,13 @@ class AutoencoderNet(NeuralNet):
         chunk is padded with zeros to ``chunk`` rows: every row then goes
         through kernels of the same shape, so a row's result does not depend,
         even in the last bit, on how many rows came with it (scikit-learn's
-        subset-invariance contract).
+        subset-invariance contract). ``progress=True`` shows a tqdm bar over
+        the chunks (on stderr), labelled ``desc``.
         """
         self.module_.eval()
         outputs = []
-        for start in range(0, len(X), chunk):
+        starts = range(0, len(X), chunk)
+        for start in tqdm(starts, desc=desc, unit="batch", leave=False, disable=not progress):
             Xb = X[start : start + chunk]
             n = len(Xb)
             if n < chunk:

@@ -462,6 +462,35 @@ def test_verbose_1_prints_a_line_per_epoch(digits01, make_ae, capsys):
     assert epochs == list(range(1, ae.n_iter_ + 1))
 
 
+def test_verbose_1_shows_a_progress_bar_over_batches(digits01, make_ae, capsys):
+    X, _ = digits01
+    make_ae(max_epochs=2, batch_size=50, verbose=1, early_stopping=False).fit(X[:200])
+    err = capsys.readouterr().err
+    # skorch's ProgressBar: a tqdm bar for each of the 2 epochs, over 4 batches
+    # (tqdm may skip redrawing the end of a bar this quick; its start is shown).
+    assert err.count("0/4 [") == 2
+
+
+def test_transform_of_large_input_shows_progress_only_when_verbose(digits01, make_ae, capsys):
+    from skae._base import PROGRESS_MIN_ROWS
+
+    X, _ = digits01
+    ae = make_ae(max_epochs=1).fit(X[:200])
+    big = np.resize(X, (PROGRESS_MIN_ROWS, X.shape[1]))
+    capsys.readouterr()
+    quiet = ae.transform(big)
+    assert capsys.readouterr() == ("", "")
+    ae.set_params(verbose=1)
+    loud = ae.transform(big)
+    err = capsys.readouterr().err
+    n_chunks = -(-PROGRESS_MIN_ROWS // 256)
+    assert "AutoencoderTransformer encode" in err
+    assert f"0/{n_chunks} [" in err
+    np.testing.assert_array_equal(quiet, loud)
+    ae.transform(X)  # below the threshold: no bar
+    assert capsys.readouterr().err == ""
+
+
 def test_verbose_1_reports_why_training_stopped(digits01, make_ae, capsys):
     X, _ = digits01
     make_ae(max_epochs=50, verbose=1, tol=1e9, n_iter_no_change=2).fit(X[:200])
