@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
@@ -134,16 +133,22 @@ def compare(
     return pd.DataFrame(rows), fitted
 
 
-def plot_comparison(X_test, fitted, n_components, image_shape, path, n_images=10):
-    """Write a PNG: test images in the first row, then one row per method.
+def plot_comparison(X_test, y_test, fitted, image_shape, path, n_images=10):
+    """Write a PNG of reconstructions and latent spaces, drawn by skae's Displays.
+
+    Top: the first ``n_images`` test images and their reconstruction by
+    every fitted (method, n_components), one row each
+    (:class:`~skae.plotting.ReconstructionDisplay`). Bottom: one panel per
+    method, the test codes at the smallest ``n_components`` fitted,
+    coloured by label (:class:`~skae.plotting.LatentSpaceDisplay`).
 
     Parameters
     ----------
     X_test : ndarray of shape (n_test, n_features)
+    y_test : ndarray of shape (n_test,)
+        Labels colouring the latent-space panels.
     fitted : dict
         ``{(method, n_components): fitted estimator}`` from :func:`compare`.
-    n_components : int or None
-        Which bottleneck width to show; None shows every width fitted.
     image_shape : tuple of int
         ``(height, width)`` of one image.
     path : str or path-like
@@ -151,34 +156,44 @@ def plot_comparison(X_test, fitted, n_components, image_shape, path, n_images=10
     n_images : int, default=10
         Number of test images (columns).
 
+    Returns
+    -------
+    path : str or path-like
+
     Raises
     ------
     ImportError
         If matplotlib is not installed (``pip install "skae[plot]"``).
     """
-    try:
-        # A bare Figure draws off-screen without pyplot: the caller's backend
-        # and open figures are left alone.
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "Writing the comparison figure needs matplotlib: pip install 'skae[plot]'."
-        ) from exc
-    X = np.asarray(X_test[:n_images])
-    rows = [("original", X)]
-    for (method, k), est in fitted.items():
-        if n_components is None or k == n_components:
-            rows.append((f"{method}, k={k}", est.inverse_transform(est.transform(X))))
-    fig = Figure(figsize=(1.0 * len(X), 1.1 * len(rows)))
-    axes = fig.subplots(len(rows), len(X), squeeze=False)
-    for r, (label, images) in enumerate(rows):
-        for c in range(len(X)):
-            ax = axes[r, c]
-            ax.imshow(images[c].reshape(image_shape), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    fig.suptitle("Test images and their reconstructions (k = n_components)")
-    fig.tight_layout()
+    from .plotting import LatentSpaceDisplay, ReconstructionDisplay, _pyplot
+
+    _pyplot("skae compare's figure")
+    # A bare Figure draws off-screen without pyplot's figure manager: the
+    # caller's backend and open figures are left alone.
+    from matplotlib.figure import Figure
+
+    smallest = min(k for _, k in fitted)
+    methods = list(dict.fromkeys(m for m, _ in fitted))
+    width = max(0.9 * n_images + 2, 3.0 * len(methods))
+    fig = Figure(figsize=(width, 0.9 * (len(fitted) + 1) + 3.2), layout="constrained")
+    grid = fig.add_gridspec(2, len(methods), height_ratios=[len(fitted) + 1, 3.2])
+    top = fig.add_subplot(grid[0, :])
+    named = {f"{m}, k={k}": est for (m, k), est in fitted.items()}
+    ReconstructionDisplay.from_estimator(
+        named, X_test, n_images=n_images, image_shape=image_shape, ax=top
+    )
+    top.set_title("Test images and their reconstructions (k = n_components)")
+    n_points = min(len(X_test), 2000)
+    for i, method in enumerate(methods):
+        ax = fig.add_subplot(grid[1, i])
+        disp = LatentSpaceDisplay.from_estimator(
+            fitted[(method, smallest)], X_test[:n_points], y_test[:n_points], ax=ax, s=3
+        )
+        ax.set_title(f"{method}, k={smallest}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.label.set_fontsize(7)
+        ax.yaxis.label.set_fontsize(7)
+        if i < len(methods) - 1 and disp.legend_ is not None:
+            disp.legend_.remove()
     fig.savefig(path, dpi=100)
     return path

@@ -142,7 +142,7 @@ def main(argv=None):
     print(results.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     output = args.output or f"skae-compare-{args.dataset}.png"
     if output.lower() != "none":
-        plot_comparison(X_test, fitted, None, shape, output)
+        plot_comparison(X_test, y_test, fitted, shape, output)
         print(f"figure: {output}")
     return 0
 
