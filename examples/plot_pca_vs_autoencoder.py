@@ -5,7 +5,8 @@ PCA against an autoencoder on digits
 Fit :class:`~sklearn.decomposition.PCA` and
 :class:`skae.AutoencoderTransformer` with the same number of components on
 scikit-learn's bundled 8 x 8 digits, compare their test reconstruction
-errors, and use each code as features for a logistic regression.
+errors, and use each code as features for a logistic regression. The
+figures come from :mod:`skae.plotting`.
 """
 
 import matplotlib.pyplot as plt
@@ -19,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderTransformer
+from skae.plotting import LatentSpaceDisplay, ReconstructionDisplay
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0  # pixel intensities in [0, 1]
@@ -37,12 +39,14 @@ for name, model in models.items():
     accuracy = clf.fit(X_train, y_train).score(X_test, y_test)
     print(f"{name:>12}: test reconstruction MSE {mse:.4f}, accuracy on codes {accuracy:.3f}")
 
-fig, axes = plt.subplots(3, 8, figsize=(8, 3.3))
-for col in range(8):
-    for row, (label, images) in enumerate([("original", X_test), *reconstructions.items()]):
-        axes[row, col].imshow(images[col].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-        axes[row, col].set_axis_off()
-        if col == 0:
-            axes[row, col].set_title(label, loc="left", fontsize=9)
+# %%
+# Reconstructions of the first test digits, and each 8-D code projected on
+# its first two principal components, coloured by digit: skae's Display
+# objects draw each in one call.
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), width_ratios=[2, 1, 1])
+ReconstructionDisplay.from_estimator(models, X_test, n_images=8, ax=axes[0])
+for ax, (name, model) in zip(axes[1:], models.items(), strict=True):
+    LatentSpaceDisplay.from_estimator(model, X_test, y_test, ax=ax, s=6)
+    ax.set_title(name)
 fig.tight_layout()
 plt.show()

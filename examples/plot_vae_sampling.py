@@ -14,24 +14,25 @@ from _data import MAX_EPOCHS, mnist
 from scipy.stats import norm
 
 from skae import VariationalAutoencoder
+from skae.plotting import SampleGridDisplay
 
 X_train, _, X_test, _ = mnist()
 vae = VariationalAutoencoder(n_components=2, max_epochs=MAX_EPOCHS, random_state=0).fit(X_train)
 print(f"mean test ELBO: {vae.score(X_test):.1f} nats per image")
 
-samples = vae.sample(16, random_state=0)  # (16, 784), pixel intensities in [0, 1]
-
-# A 10 x 10 grid of latent points at evenly spaced quantiles of the prior.
+# %%
+# New digits: codes drawn from the prior, decoded (``vae.sample``), drawn by
+# :class:`skae.plotting.SampleGridDisplay`; and a 10 x 10 grid of latent
+# points at evenly spaced quantiles of the prior, decoded with
+# ``inverse_transform``: the smooth latent space morphs one digit into another.
 q = norm.ppf(np.linspace(0.05, 0.95, 10))
 grid = np.array([[a, b] for b in q[::-1] for a in q])
-decoded = vae.inverse_transform(grid)
+decoded = vae.inverse_transform(grid)  # (100, 784), pixel intensities in [0, 1]
 
 fig, (ax_s, ax_g) = plt.subplots(1, 2, figsize=(10, 5))
-ax_s.imshow(samples.reshape(4, 4, 28, 28).transpose(0, 2, 1, 3).reshape(112, 112), cmap="gray_r")
+SampleGridDisplay.from_estimator(vae, n_samples=16, random_state=0, ax=ax_s)
 ax_s.set_title("16 samples from the prior")
-ax_g.imshow(decoded.reshape(10, 10, 28, 28).transpose(0, 2, 1, 3).reshape(280, 280), cmap="gray_r")
+SampleGridDisplay(samples=decoded, image_shape=(28, 28, 1), n_cols=10).plot(ax=ax_g)
 ax_g.set_title("decoded grid of the 2-D latent space")
-for ax in (ax_s, ax_g):
-    ax.set_axis_off()
 fig.tight_layout()
 plt.show()
