@@ -508,7 +508,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_), dtype float64
+        X_original : ndarray of shape (n_samples, n_features), dtype float64
             The decoder's reconstruction, in the units of the training data.
 
         Raises

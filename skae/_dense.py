@@ -101,7 +101,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         ``encode`` and ``decode``, ``net_.history`` the training history.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during fit, when ``X`` has string column names.
     n_iter_ : int
         Number of epochs run.
@@ -113,7 +113,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         The output activation used.
     reconstruction_loss_ : {"binary_crossentropy", "squared_error"}
         The reconstruction loss the network was trained with.
-    mean_ : ndarray of shape (n_features_in_,), dtype float64
+    mean_ : ndarray of shape (n_features,), dtype float64
         Per-feature mean subtracted before encoding (zeros when
         ``output_activation_ == "sigmoid"``).
     scale_ : float

@@ -88,7 +88,7 @@ _ATTRIBUTES_DOC = """net_ : skorch.NeuralNet
         The trained net; ``net_.module_`` the torch module.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Feature names seen during fit, when ``X`` has string column names.
     n_iter_ : int
         Epochs run.
@@ -100,7 +100,7 @@ _ATTRIBUTES_DOC = """net_ : skorch.NeuralNet
         The output activation used.
     reconstruction_loss_ : {"binary_crossentropy", "squared_error"}
         The reconstruction loss used.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (n_features,)
         Per-feature mean removed before encoding.
     scale_ : float
         Global scale the centred data is divided by."""
@@ -556,7 +556,7 @@ class VariationalAutoencoder(_NetworkChoiceMixin, BaseAutoencoder):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_), dtype float64
+        X_new : ndarray of shape (n_samples, n_features), dtype float64
             The decoder's mean output for each draw, in the units of ``X``.
 
         Raises

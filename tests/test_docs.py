@@ -1,0 +1,55 @@
+"""The documentation covers every public name."""
+
+import re
+from pathlib import Path
+
+import skae
+import skae.datasets
+import skae.plotting
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _api_entries():
+    """``module.name`` for each entry of the autosummary tables in api.rst."""
+    entries, module = set(), None
+    for line in (DOCS / "api.rst").read_text().splitlines():
+        if m := re.match(r"\.\. currentmodule:: (\S+)", line):
+            module = m.group(1)
+        elif m := re.fullmatch(r"   ([A-Za-z_]\w*)", line):
+            entries.add(f"{module}.{m.group(1)}")
+    return entries
+
+
+def test_api_reference_lists_every_public_name():
+    public = {f"skae.{n}" for n in skae.__all__}
+    public |= {f"skae.plotting.{n}" for n in skae.plotting.__all__}
+    public |= {f"skae.datasets.{n}" for n in skae.datasets.__all__}
+    assert _api_entries() == public
+
+
+def test_every_public_name_has_a_numpydoc_docstring():
+    from numpydoc.docscrape import ClassDoc, FunctionDoc
+
+    for module in (skae, skae.plotting, skae.datasets):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            doc = ClassDoc(obj) if isinstance(obj, type) else FunctionDoc(obj)
+            assert doc["Summary"], name
+            section = "Parameters" if isinstance(obj, type) else "Returns"
+            assert doc[section], f"{name} documents no {section}"
+
+
+def test_gallery_has_the_promised_examples():
+    examples = {p.stem for p in (DOCS.parent / "examples").glob("plot_*.py")}
+    assert {
+        "plot_pca_vs_autoencoder",
+        "plot_grid_search_n_components",
+        "plot_denoising_mnist",
+        "plot_vae_sampling",
+        "plot_anomaly_scores",
+    } <= examples
+    for stem in examples:
+        text = (DOCS.parent / "examples" / f"{stem}.py").read_text()
+        # sphinx-gallery needs a docstring with a title underlined by "=".
+        assert re.match(r'"""\n.+\n=+\n', text), stem
