@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import pickle
+import warnings
 from functools import cache
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -27,6 +29,7 @@ from skae import (
     VariationalAutoencoder,
 )
 from skae._corruption import GaussianNoise, MaskingNoise, SaltAndPepperNoise
+from skae._net import KLSparsity
 
 # Tiny networks gain nothing from intra-op threads; on a loaded machine they
 # only spin-wait (conftest.py does the same; repeated here so that this file
@@ -566,24 +569,54 @@ def test_overcomplete_rejected(make):
 # --------------------------------------------------------------------------
 
 
-def test_sparse_fitted_attributes():
+@pytest.mark.parametrize("sparsity", ["kl", "l1"])
+def test_sparse_fitted_attributes(sparsity):
     X, _ = digits01(300)
-    est = sae(n_components=12, max_epochs=3).fit(X)
+    est = sae(n_components=12, max_epochs=3, sparsity=sparsity).fit(X)
     assert 0.0 <= est.sparsity_ <= 1.0
     assert est.mean_activation_.shape == (12,)
     assert est.mean_activation_.dtype == np.float64
     Z = est.transform(X)
-    assert Z.min() >= 0.0  # ReLU code units for the L1 penalty
+    if sparsity == "l1":
+        assert Z.min() >= 0.0  # ReLU code units
+    else:
+        assert Z.min() > 0.0 and Z.max() < 1.0  # sigmoid code units
     np.testing.assert_allclose(est.mean_activation_, Z.mean(axis=0), rtol=1e-5, atol=1e-6)
     peak = np.abs(Z).max()
-    assert est.sparsity_ == pytest.approx(np.mean(np.abs(Z) <= 0.01 * peak))
+    assert est.sparsity_ == pytest.approx(np.mean(np.abs(Z) <= 0.05 * peak))
+
+
+def test_sparse_defaults_kl_with_auto_weight():
+    est = SparseAutoencoder()
+    assert est.sparsity == "kl"
+    assert est.sparsity_weight == "auto"
+    assert est._loss_penalties()[0].weight == 1e-2
+    assert isinstance(est._loss_penalties()[0], KLSparsity)
+    l1 = SparseAutoencoder(sparsity="l1")
+    assert l1._loss_penalties()[0].weight == 1e-4
+    assert SparseAutoencoder(sparsity="l1", sparsity_weight=0.5)._loss_penalties()[0].weight == 0.5
+
+
+def test_sparse_l1_dead_units_warn():
+    # An L1 weight far above the reconstruction error silences every ReLU
+    # code unit: the user is told, with the ways out.
+    X, _ = digits01(300)
+    with pytest.warns(ConvergenceWarning, match=r"of 8 ReLU code units are zero.*sparsity='kl'"):
+        est = sae(sparsity="l1", sparsity_weight=10.0, max_epochs=20).fit(X)
+    assert np.sum(est.mean_activation_ == 0.0) >= 1
+    # Sigmoid codes never die, so the KL penalty gives no such warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        sae(sparsity="kl", sparsity_weight=10.0, max_epochs=20).fit(X)
 
 
 def test_sparse_l1_penalty_lowers_activity():
     X, _ = digits01(500)
-    common = dict(n_components=16, max_epochs=10, random_state=0)
-    free = sae(sparsity_weight=0.0, **common).fit(X)
-    penalized = sae(sparsity_weight=1e-1, **common).fit(X)
+    common = dict(n_components=16, sparsity="l1", max_epochs=10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # dead ReLU units are expected
+        free = sae(sparsity_weight=0.0, **common).fit(X)
+        penalized = sae(sparsity_weight=1e-1, **common).fit(X)
     assert np.abs(penalized.transform(X)).mean() < 0.5 * np.abs(free.transform(X)).mean()
     assert penalized.sparsity_ > free.sparsity_
 
