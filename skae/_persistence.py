@@ -152,9 +152,8 @@ def save(estimator, path):
         raise TypeError(f"save expects a skae estimator, got {type(estimator).__name__}.")
     check_is_fitted(estimator)
 
+    # _to_json refuses what is not plain data (callbacks, a RandomState).
     params = {k: _to_json(v, k) for k, v in estimator.get_params(deep=False).items()}
-    if params.get("random_state") is not None and not isinstance(params["random_state"], int):
-        raise ValueError("random_state must be an int or None to be stored.")
 
     tensors, attributes = {}, {}
     for key, value in estimator.net_.module_.state_dict().items():
@@ -255,7 +254,7 @@ def load(path, *, device=None):
     try:
         params = {k: _from_json(v) for k, v in json.loads(header["params"]).items()}
         attributes = {k: _from_json(v) for k, v in json.loads(header["attributes"]).items()}
-    except (KeyError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise _bad_file(path, f"its parameters are not readable JSON ({exc}).") from exc
     expected = set(cls().get_params(deep=False))
     if set(params) != expected:

@@ -210,3 +210,22 @@ def test_auto_device_runs_where_torch_can(X):
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert str(est.net_.device) == expected
     assert est.transform(X).shape == (len(X), 2)
+
+
+def test_load_unknown_json_tag_is_a_bad_file(tmp_path):
+    # A header whose digest matches but whose parameters hold a value skae
+    # never writes is refused as a bad model file, not with a bare error.
+    X = np.random.default_rng(0).random((40, 6))
+    path = tmp_path / "m.safetensors"
+    AutoencoderTransformer(2, **FAST).fit(X).save(path)
+    with safe_open(str(path), framework="pt") as f:
+        header = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    params = json.loads(header["params"])
+    params["optimizer"] = {"__pickle__": "gASV"}
+    header["params"] = json.dumps(params, sort_keys=True)
+    del header["sha256"]
+    header["sha256"] = _digest(header, tensors)
+    save_file(tensors, str(path), metadata=header)
+    with pytest.raises(ValueError, match="is not a valid skae model file.*not readable"):
+        skae.load(path)
