@@ -39,13 +39,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from skorch import NeuralNet
 from torch import nn
 from torch.nn import functional as F
 
 import skae
-from skae._modules import AutoencoderModule, DenseDecoder, DenseEncoder
+from skae._nn import AutoencoderModule, DenseDecoder, DenseEncoder
+from skae._runtime import torch_seed
 from skae.datasets import load_mnist
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -56,12 +56,6 @@ N_COMPONENTS = 32
 BATCH_SIZE = 128
 LR = 1e-3
 RANDOM_STATE = 0
-
-
-def skae_seed(random_state=RANDOM_STATE):
-    """The torch seed ``BaseAutoencoder.fit`` draws from ``random_state``."""
-    rng = check_random_state(random_state)
-    return int(rng.randint(np.iinfo(np.int32).max))
 
 
 def build_module(n_features):
@@ -96,7 +90,7 @@ def fit_skae(X, epochs):
 def fit_plain(X, epochs):
     """A hand-written PyTorch loop, seeded as skae seeds its fit."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(skae_seed())
+        torch.manual_seed(torch_seed(RANDOM_STATE))
         Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
         n = len(Xt)
         module = build_module(Xt.shape[1])
@@ -128,7 +122,7 @@ def fit_stock(X, epochs):
     """skorch's ``NeuralNet`` with its default ``DataLoader``, same network."""
     X = np.ascontiguousarray(X, dtype=np.float32)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(skae_seed())
+        torch.manual_seed(torch_seed(RANDOM_STATE))
         net = NeuralNet(
             module=build_module(X.shape[1]),
             criterion=StockLoss,

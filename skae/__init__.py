@@ -1,13 +1,11 @@
 """skae: autoencoders as scikit-learn transformers, built on PyTorch and skorch."""
 
-from ._dense import AutoencoderTransformer
-from ._family import (
-    ConvolutionalAutoencoder,
-    DenoisingAutoencoder,
-    SparseAutoencoder,
-    VariationalAutoencoder,
-)
-from ._persistence import load
+from ._autoencoder import AutoencoderTransformer, ConvolutionalAutoencoder
+from ._denoising import DenoisingAutoencoder
+from ._io import load
+from ._sparse import SparseAutoencoder
+from ._variational import VariationalAutoencoder
+from ._version import __version__ as __version__
 
 __all__ = [
     "AutoencoderTransformer",
@@ -17,4 +15,3 @@ __all__ = [
     "VariationalAutoencoder",
     "load",
 ]
-__version__ = "0.1.0"

@@ -1,17 +1,26 @@
-"""Estimator layer: the scikit-learn contract shared by every skae estimator.
+"""Estimator layer: the scikit-learn contract every skae estimator shares.
 
-A public estimator subclasses :class:`BaseAutoencoder`, declares its
-parameters in ``__init__`` and ``_parameter_constraints``, and builds its
-network in ``_build_module``. Validation, the seeded training through
-:class:`skae._net.AutoencoderNet`, ``transform`` / ``inverse_transform`` /
-``score`` and the fitted attributes live here, once.
+:class:`BaseAutoencoder` holds validation, the input scaling, the seeded
+training through :class:`skae._net.AutoencoderNet`, ``transform`` /
+``inverse_transform`` / ``reconstruct`` / ``score`` and the fitted
+attributes, once; the training parameters every estimator takes are declared
+here (:mod:`skae._parameters`). A public estimator declares its parameters
+with :func:`skae._parameters.declare` and picks its parts through small
+hooks:
+
+* ``_architecture()`` -- the built-in network (:mod:`skae._architectures`);
+* ``_module_class`` and ``_n_encoder_outputs()`` -- the VAE's Gaussian head;
+* ``_code_activation()`` -- bounded or rectified codes (sparse);
+* ``_loss_penalties()`` and ``_feature_reduction`` -- loss terms
+  (:mod:`skae._losses`);
+* ``_corruption()`` -- noise on training batches (:mod:`skae._corruption`);
+* ``_after_fit()`` -- fitted diagnostics.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -22,155 +31,244 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from skorch.utils import noop
 
-from ._modules import (
-    AutoencoderModule,
-    ConvDecoder,
-    ConvEncoder,
-    DenseDecoder,
-    DenseEncoder,
-)
-from ._net import AutoencoderLoss, AutoencoderNet, TensorData
-
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
-
-
-# Optimizer steps aimed at by ``max_epochs="auto"``: dense networks, and
-# convolutional ones, whose updates cost ~10x more on a CPU (MNIST: ~11
-# epochs, about 5 minutes on 2 cores; measured 0.27x PCA's test MSE at
-# n_components=32).
-AUTO_STEPS = 10_000
-AUTO_STEPS_CONV = 5_000
+from ._architectures import CUSTOM_MODULE_PARAMS, build_custom_module, check_custom_shapes
+from ._io import register_estimator_class, save
+from ._losses import AutoencoderLoss
+from ._net import AutoencoderNet, TensorData
+from ._nn import AutoencoderModule
+from ._parameters import Attr, Param
+from ._runtime import OPTIMIZERS, resolve_device, resolve_optimizer, seeded, torch_seed
 
 # With verbose >= 1, transform / inverse_transform / score_samples show a
 # progress bar from this many rows on (a fraction of a second below it).
 PROGRESS_MIN_ROWS = 10_000
 
+# ------------------------------------------------ the shared parameters
+N_COMPONENTS = Param(
+    "n_components",
+    2,
+    (Interval(numbers.Integral, 1, None, closed="left"),),
+    "int",
+    """Width of the bottleneck: the number of values in each code. Must be
+    at most ``n_features``.""",
+    positional=True,
+)
+# A denoising or sparse code may be overcomplete: the noise or the penalty,
+# not the width, keeps the network from learning the identity.
+OVERCOMPLETE_N_COMPONENTS = N_COMPONENTS.replace(
+    default=32,
+    description="""Width of the code. May exceed ``n_features`` (an
+    overcomplete code): the corruption or the penalty, not the width, keeps
+    the network from learning the identity.""",
+)
 
-def resolve_device(device):
-    """The torch device a fit runs on.
+TRAINING_PARAMS = (
+    Param(
+        "output_activation",
+        "auto",
+        (StrOptions({"auto", "sigmoid", "identity"}),),
+        '{"auto", "sigmoid", "identity"}',
+        """``"sigmoid"``: outputs in [0, 1], trained with binary cross-entropy
+        (needs ``X`` in [0, 1], e.g. pixel intensities). ``"identity"``:
+        unbounded outputs trained with the squared error; inside the
+        estimator each feature is centred (``mean_``) and all are divided by
+        one global scale (``scale_``), so that the network sees values of
+        order 1 whatever the units while the loss stays the squared error in
+        the units of ``X`` (what PCA minimises). As with PCA, features of
+        very different scales count by their variance: put a
+        :class:`~sklearn.preprocessing.StandardScaler` first to weigh them
+        equally. ``"auto"``: ``"sigmoid"`` when the training data lies in
+        [0, 1], else ``"identity"``. The choice made is in
+        ``output_activation_``.""",
+    ),
+    Param(
+        "max_epochs",
+        "auto",
+        (Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})),
+        'int or "auto"',
+        """Maximum number of passes over the training data. ``"auto"`` sets a
+        budget of mini-batch updates -- about 10 000 for a dense network,
+        5 000 for a convolutional one (the built-in network's, also with your
+        own modules) -- as 10 to 200 epochs: ``ceil(steps / ceil(n_train /
+        batch_size))`` clipped to [10, 200]. A large data set needs fewer
+        passes than a small one; training can stop earlier on ``tol`` (see
+        ``n_iter_no_change``).""",
+    ),
+    Param(
+        "batch_size",
+        128,
+        (Interval(numbers.Integral, 1, None, closed="left"),),
+        "int",
+        "Number of samples per mini-batch.",
+    ),
+    Param(
+        "lr",
+        1e-3,
+        (Interval(numbers.Real, 0, None, closed="neither"),),
+        "float",
+        "Learning rate of the optimizer.",
+    ),
+    Param(
+        "optimizer",
+        "adam",
+        (StrOptions(set(OPTIMIZERS)), type),
+        '{"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class',
+        "The optimizer, by name or as a ``torch.optim.Optimizer`` subclass.",
+    ),
+    Param(
+        "optimizer_params",
+        None,
+        (dict, None),
+        "dict or None",
+        """Further keyword arguments of the optimizer, e.g.
+        ``{"weight_decay": 1e-4}``, ``{"momentum": 0.9}`` (SGD) or
+        ``{"betas": (0.9, 0.99)}``; ``lr`` is a parameter of its own. A key
+        the optimizer does not take is a ``ValueError`` at ``fit``.""",
+    ),
+    Param(
+        "device",
+        "auto",
+        (str, torch.device),
+        "str or torch.device",
+        """Where the network trains and runs: ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ... ``"auto"`` picks ``"cuda"`` when a GPU is visible,
+        else ``"cpu"``. Data moves to the device one mini-batch at a time.""",
+    ),
+    Param(
+        "early_stopping",
+        False,
+        ("boolean",),
+        "bool",
+        """If True, hold out ``validation_fraction`` of the training data and
+        stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the weights of the best epoch are kept.
+        If False, stop when the *training* loss has not improved by ``tol``
+        for ``n_iter_no_change`` epochs (as MLPRegressor).""",
+    ),
+    Param(
+        "validation_fraction",
+        0.1,
+        (Interval(numbers.Real, 0, 1, closed="neither"),),
+        "float",
+        "Fraction of the training data held out when ``early_stopping=True``.",
+    ),
+    Param(
+        "n_iter_no_change",
+        10,
+        (Interval(numbers.Integral, 1, None, closed="left"),),
+        "int",
+        """Number of epochs without an improvement of at least ``tol`` before
+        training stops.""",
+    ),
+    Param(
+        "tol",
+        1e-4,
+        (Interval(numbers.Real, 0, None, closed="left"),),
+        "float",
+        "Smallest decrease of the monitored loss that counts as improvement.",
+    ),
+    Param(
+        "random_state",
+        None,
+        ("random_state",),
+        "int, RandomState instance or None",
+        """Seeds weight initialisation, mini-batch order, corruption and the
+        validation split. An int gives the same codes, bit for bit, on CPU.
+        Torch's global random state is left as it was.""",
+    ),
+    Param(
+        "verbose",
+        0,
+        ("verbose",),
+        "int",
+        """0 prints nothing. 1 prints one log line per epoch (skorch's
+        ``PrintLog``), a tqdm progress bar over each epoch's batches
+        (skorch's ``ProgressBar``) and the reason training stopped; then
+        ``transform`` and the other inference methods show a progress bar on
+        inputs of 10 000 rows or more.""",
+    ),
+    Param(
+        "callbacks",
+        None,
+        (list, None),
+        "list of skorch callbacks or (name, callback) tuples, or None",
+        """Extra skorch callbacks for the training loop (for example
+        ``skorch.callbacks.LRScheduler``). A model with callbacks cannot be
+        saved with ``save``; pickle it, or drop them with ``set_params``.""",
+    ),
+)
 
-    ``"auto"`` -> ``"cuda"`` when PyTorch sees a GPU, else ``"cpu"``; any
-    other value is returned as given.
+# The trailing parameters of every estimator: its network halves, then training.
+COMMON_PARAMS = (*CUSTOM_MODULE_PARAMS, *TRAINING_PARAMS)
 
-    Raises
-    ------
-    ValueError
-        If a CUDA device is asked for and PyTorch sees no CUDA GPU.
-    """
-    if str(device) == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} but PyTorch sees no CUDA GPU (torch.cuda.is_available() "
-            "is False; a CPU-only torch build, or no driver): use device='auto' to fall "
-            "back to the CPU, or device='cpu'."
-        )
-    return device
-
-
-def _check_layer_sizes(sizes, name="hidden_layer_sizes", min_len=0):
-    values = list(sizes)
-    if len(values) < min_len or not all(isinstance(v, numbers.Integral) and v >= 1 for v in values):
-        at_least = f"at least {min_len} " if min_len else ""
-        raise ValueError(f"{name} must hold {at_least}positive integers, got {sizes!r}.")
-    return [int(v) for v in values]
-
-
-def resolve_image_shape(image_shape, n_features):
-    """The image geometry as ``(*spatial, channels)``.
-
-    ``None``: a square single-channel image ``(s, s, 1)`` when ``n_features``
-    is a perfect square ``s * s``, else a 1-D signal ``(n_features, 1)``.
-    ``(length,)``: 1-D, one channel. ``(height, width)``: one channel.
-    ``(height, width, channels)``: rows hold the image flattened in
-    channels-last order, as ``image.reshape(-1)`` of a numpy image.
-
-    Raises
-    ------
-    ValueError
-        If the shape does not hold exactly ``n_features`` values.
-    """
-    if image_shape is None:
-        side = math.isqrt(n_features)
-        return (side, side, 1) if side * side == n_features else (n_features, 1)
-    shape = tuple(image_shape)
-    if (
-        len(shape) not in (1, 2, 3)
-        or not all(isinstance(v, numbers.Integral) for v in shape)
-        or min(shape) < 1
-    ):
-        raise ValueError(
-            f"image_shape must be (length,), (height, width) or (height, width, channels) "
-            f"of positive ints, got {image_shape!r}."
-        )
-    if math.prod(shape) != n_features:
-        raise ValueError(
-            f"image_shape={image_shape!r} holds {math.prod(shape)} values but X has "
-            f"n_features={n_features}: each row must be one image flattened; pass the "
-            "matching image_shape, or None for a square or 1-D default."
-        )
-    shape = tuple(int(v) for v in shape)
-    return shape + (1,) if len(shape) < 3 else shape
-
-
-@contextmanager
-def _seeded(seed, device):
-    """Seed torch for the duration of a fit without touching the caller's RNG."""
-    devices = []
-    if str(device).startswith("cuda") and torch.cuda.is_available():
-        devices = [torch.device(device).index or 0]
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+COMMON_ATTRIBUTES = (
+    Attr(
+        "net_",
+        "skorch.NeuralNet",
+        """The trained skorch net; ``net_.module_`` is the torch module with
+        ``encode`` and ``decode``, ``net_.history`` the training history.""",
+    ),
+    Attr("n_features_in_", "int", "Number of features seen during fit."),
+    Attr(
+        "feature_names_in_",
+        "ndarray of shape (n_features,)",
+        "Names of features seen during fit, when ``X`` has string column names.",
+    ),
+    Attr("n_iter_", "int", "Number of epochs run."),
+    Attr(
+        "loss_curve_",
+        "list of float",
+        "Training loss after each epoch (the loss being minimised).",
+    ),
+    Attr(
+        "validation_loss_curve_",
+        "list of float or None",
+        "Validation loss after each epoch when ``early_stopping=True``.",
+    ),
+    Attr("output_activation_", '{"sigmoid", "identity"}', "The output activation used."),
+    Attr(
+        "reconstruction_loss_",
+        '{"binary_crossentropy", "squared_error"}',
+        "The reconstruction loss the network was trained with.",
+    ),
+    Attr(
+        "mean_",
+        "ndarray of shape (n_features,), dtype float64",
+        """Per-feature mean subtracted before encoding (zeros when
+        ``output_activation_ == "sigmoid"``).""",
+    ),
+    Attr(
+        "scale_",
+        "float",
+        """Global scale the centred data is divided by before encoding: the
+        root of the mean feature variance (1.0 for ``"sigmoid"``).""",
+    ),
+)
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for skae estimators. Not public: use a subclass.
 
-    A variant is network x corruption x penalty. Subclasses choose them by
-    overriding small hooks: ``_architecture`` ("dense" or "conv", read from
-    an ``architecture`` parameter where the class has one), ``_module_class``
-    and ``_n_encoder_outputs`` (the VAE's Gaussian head), ``_code_activation``
-    (sparse codes), ``_loss_penalties`` (sparsity, KL divergence),
-    ``_corruption`` (denoising), ``_feature_reduction`` (a likelihood summed
-    over features for the ELBO) and ``_after_fit`` (fitted diagnostics).
+    A variant is network x corruption x penalty; see the module docstring
+    for the hooks a subclass overrides. Every subclass is registered for
+    :func:`skae.load` by its class name.
     """
 
     _module_class = AutoencoderModule
     _feature_reduction = "mean"
     # Undercomplete by default: a code wider than the input can copy it.
-    # Denoising and sparse autoencoders may be overcomplete (the noise or the
-    # penalty, not the width, stops the identity map).
+    # Denoising and sparse autoencoders may be overcomplete.
     _allow_overcomplete = False
 
-    _parameter_constraints: dict = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
-        "output_activation": [StrOptions({"auto", "sigmoid", "identity"})],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
-        "device": [str, torch.device],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
-    }
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        register_estimator_class(cls)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -193,8 +291,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         ------
         ValueError
             If ``X`` holds NaN or infinity, is empty or not 2-D, has fewer
-            features than ``n_components``, or if the training loss diverges.
-            On any error no fitted state is left behind.
+            features than ``n_components``, if a parameter is invalid, if
+            your ``encoder`` / ``decoder`` return the wrong shapes, or if
+            the training loss diverges. On any error no fitted state is
+            left behind.
         TypeError
             If ``X`` is sparse.
         """
@@ -216,8 +316,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _fit(self, X):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         n_samples, n_features = X.shape
-        if self._architecture() == "conv":
-            self.image_shape_ = resolve_image_shape(getattr(self, "image_shape", None), n_features)
+        self._architecture().fit_geometry(self, n_features)
         if self.n_components > n_features and not self._allow_overcomplete:
             raise ValueError(
                 f"n_components={self.n_components} must be at most the number of "
@@ -230,38 +329,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 "split for early_stopping=True: pass more samples or set "
                 "early_stopping=False."
             )
-
-        if self.output_activation == "auto":
-            in_unit_interval = X.min() >= 0.0 and X.max() <= 1.0
-            self.output_activation_ = "sigmoid" if in_unit_interval else "identity"
-        else:
-            self.output_activation_ = self.output_activation
-        if self.output_activation_ == "sigmoid":
-            if X.min() < 0.0 or X.max() > 1.0:
-                raise ValueError(
-                    "output_activation='sigmoid' needs X in [0, 1] (binary "
-                    "cross-entropy targets): scale X, e.g. with MinMaxScaler, "
-                    "or use output_activation='identity'."
-                )
-            self.mean_ = np.zeros(n_features)
-            self.scale_ = 1.0
-        else:
-            # Centre each feature as PCA does and divide by one global scale
-            # (the root mean variance): the network sees values of order 1
-            # whatever the data's units, while the loss stays proportional to
-            # the squared error in the user's units, the quantity PCA
-            # minimises. Per-feature scaling is the user's choice
-            # (StandardScaler in the pipeline), as with PCA.
-            self.mean_ = X.mean(axis=0, dtype=np.float64)
-            rms = float(np.sqrt(np.mean(X.var(axis=0, dtype=np.float64))))
-            self.scale_ = rms if rms > 0 else 1.0
+        self._fit_scaling(X)
         Xn = self._normalize(X)
         loss_name = (
             "binary_crossentropy" if self.output_activation_ == "sigmoid" else "squared_error"
         )
 
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seed = torch_seed(self.random_state)
         device = resolve_device(self.device)
         X_all = torch.from_numpy(Xn)
         if self.early_stopping:
@@ -273,9 +347,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         else:
             train_split, X_train = None, X_all
 
-        with _seeded(seed, device):
+        with seeded(seed, device):
+            module = self._build_module(n_features)
+            if self.encoder is not None or self.decoder is not None:
+                check_custom_shapes(
+                    module, X_all[:2], self._n_encoder_outputs(), self.n_components, n_features
+                )
             net = self._make_net(
-                self._build_module(n_features),
+                module,
                 loss_name,
                 device,
                 corruption=self._corruption(Xn),
@@ -296,6 +375,58 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._after_fit(X_all)
         return self
 
+    def _fit_scaling(self, X):
+        """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``."""
+        if self.output_activation == "auto":
+            in_unit_interval = X.min() >= 0.0 and X.max() <= 1.0
+            self.output_activation_ = "sigmoid" if in_unit_interval else "identity"
+        else:
+            self.output_activation_ = self.output_activation
+        if self.output_activation_ == "sigmoid":
+            if X.min() < 0.0 or X.max() > 1.0:
+                raise ValueError(
+                    "output_activation='sigmoid' needs X in [0, 1] (binary "
+                    "cross-entropy targets): scale X, e.g. with MinMaxScaler, "
+                    "or use output_activation='identity'."
+                )
+            self.mean_ = np.zeros(X.shape[1])
+            self.scale_ = 1.0
+        else:
+            # Centre each feature as PCA does and divide by one global scale
+            # (the root mean variance): the network sees values of order 1
+            # whatever the data's units, while the loss stays proportional to
+            # the squared error in the user's units, the quantity PCA
+            # minimises. Per-feature scaling is the user's choice
+            # (StandardScaler in the pipeline), as with PCA.
+            self.mean_ = X.mean(axis=0, dtype=np.float64)
+            rms = float(np.sqrt(np.mean(X.var(axis=0, dtype=np.float64))))
+            self.scale_ = rms if rms > 0 else 1.0
+
+    def _build_module(self, n_features):
+        """The torch module: the built-in encoder and decoder, or the user's."""
+        architecture = self._architecture()
+        n_outputs = self._n_encoder_outputs()
+        for what in ("encoder", "decoder"):
+            if getattr(self, what) is None and getattr(self, f"{what}_params"):
+                raise ValueError(
+                    f"{what}_params is given but {what} is None: the built-in {what} "
+                    f"takes no {what}_params. Pass your module class as {what}=, or drop "
+                    f"{what}_params."
+                )
+        if self.encoder is None:
+            encoder = architecture.build_encoder(self, n_features, n_outputs)
+        else:
+            encoder = build_custom_module(
+                self.encoder, self.encoder_params, (n_features, n_outputs), "encoder"
+            )
+        if self.decoder is None:
+            decoder = architecture.build_decoder(self, self.n_components, n_features)
+        else:
+            decoder = build_custom_module(
+                self.decoder, self.decoder_params, (self.n_components, n_features), "decoder"
+            )
+        return self._module_class(encoder, decoder, self._code_activation())
+
     def _make_net(
         self,
         module,
@@ -308,6 +439,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         callbacks=None,
     ):
         """The skorch net that trains ``module`` (also rebuilt by :func:`skae.load`)."""
+        optimizer, optimizer_kwargs = resolve_optimizer(self.optimizer, self.optimizer_params)
         return AutoencoderNet(
             module=module,
             criterion=AutoencoderLoss,
@@ -315,7 +447,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             criterion__penalties=self._loss_penalties(),
             criterion__feature_reduction=self._feature_reduction,
             corruption=corruption,
-            optimizer=self._optimizer_class(),
+            optimizer=optimizer,
             lr=self.lr,
             max_epochs=max_epochs,
             batch_size=self.batch_size,
@@ -323,26 +455,39 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks=callbacks,
             device=device,
             verbose=self.verbose,
+            **optimizer_kwargs,
         )
+
+    def _restore_net(self, module_state, device):
+        """Rebuild ``net_`` from the fitted attributes and saved weights (for :func:`skae.load`).
+
+        Raises
+        ------
+        RuntimeError, ValueError, TypeError, AttributeError
+            If the weights or attributes do not fit the network the
+            parameters build.
+        """
+        with torch.random.fork_rng():
+            module = self._build_module(self.n_features_in_)
+        net = self._make_net(module, self.reconstruction_loss_, device)
+        net.initialize()
+        net.module_.load_state_dict(module_state, strict=True)
+        self.net_ = net
+        return self
 
     def _max_epochs(self, n_train):
         """Resolve ``max_epochs="auto"``: a budget of optimizer steps, not epochs.
 
-        About ``AUTO_STEPS`` mini-batch updates (``AUTO_STEPS_CONV`` for a
-        convolutional network), as 10 to 200 epochs: a large data set (MNIST:
-        469 batches an epoch) gets ~20 epochs (~11 for conv), a small one (a
-        few hundred rows) the 200 epochs it needs to see as many updates.
+        About ``auto_steps`` mini-batch updates of the architecture, as 10 to
+        200 epochs: a large data set (MNIST: 469 batches an epoch) gets ~20
+        epochs (~11 for conv), a small one (a few hundred rows) the 200
+        epochs it needs to see as many updates.
         """
         if self.max_epochs != "auto":
             return self.max_epochs
-        steps = AUTO_STEPS_CONV if self._architecture() == "conv" else AUTO_STEPS
         n_batches = math.ceil(n_train / self.batch_size)
+        steps = self._architecture().auto_steps
         return int(np.clip(math.ceil(steps / n_batches), 10, 200))
-
-    def _optimizer_class(self):
-        if isinstance(self.optimizer, str):
-            return OPTIMIZERS[self.optimizer]
-        return self.optimizer
 
     def _callbacks(self):
         monitor = "valid_loss" if self.early_stopping else "train_loss"
@@ -357,6 +502,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         progress = [("progress_bar", ProgressBar())] if self.verbose else []
         return [("early_stopping", stopper), *progress, *list(self.callbacks or [])]
 
+    # ------------------------------------------------------------- hooks
+    def _architecture(self):
+        """The :class:`skae._architectures.Architecture` of the built-in network."""
+        raise NotImplementedError
+
+    def _n_encoder_outputs(self):
+        return self.n_components
+
+    def _code_activation(self):
+        return "identity"
+
     def _loss_penalties(self):
         """Per-sample penalty terms added to the reconstruction error."""
         return []
@@ -368,46 +524,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _after_fit(self, Xt):
         """Set diagnostics of the fitted model from the training tensor."""
 
-    def _architecture(self):
-        return getattr(self, "architecture", "dense")
-
-    def _n_encoder_outputs(self):
-        return self.n_components
-
-    def _code_activation(self):
-        return "identity"
-
-    def _build_module(self, n_features):
-        """The torch module: encoder and decoder of the chosen architecture."""
-        n_out = self._n_encoder_outputs()
-        if self._architecture() == "dense":
-            sizes = _check_layer_sizes(self.hidden_layer_sizes)
-            encoder = DenseEncoder(n_features, sizes, n_out, self.activation)
-            decoder = DenseDecoder(self.n_components, sizes, n_features, self.activation)
-        else:
-            spatial, n_channels = self.image_shape_[:-1], self.image_shape_[-1]
-            channels = _check_layer_sizes(self.channels, "channels", min_len=1)
-            if self.kernel_size % 2 == 0:
-                raise ValueError(
-                    f"kernel_size={self.kernel_size} must be odd so that 'same' padding "
-                    "keeps the image size: use 3, 5, ..."
-                )
-            encoder = ConvEncoder(
-                spatial, n_channels, channels, self.kernel_size, n_out, self.activation
-            )
-            decoder = ConvDecoder(
-                self.n_components,
-                spatial,
-                n_channels,
-                channels,
-                self.kernel_size,
-                self.activation,
-                self.upsampling,
-            )
-        if self._module_class is AutoencoderModule:
-            return AutoencoderModule(encoder, decoder, self._code_activation())
-        return self._module_class(encoder, decoder)
-
     # ---------------------------------------------------------- model files
     def save(self, path):
         """Write the fitted estimator to a model file that is safe to open.
@@ -417,7 +533,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tensors, with a SHA-256 digest of the whole. :func:`skae.load` reads
         it back without unpickling, so a file from someone else cannot run
         code when opened (a pickle can). Pickle and joblib keep working for
-        files you only open yourself.
+        files you only open yourself. Your own ``encoder`` / ``decoder`` are
+        stored as their weights and class name; :func:`skae.load` rebuilds
+        them from the classes you name in its ``modules``.
 
         Parameters
         ----------
@@ -442,8 +560,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         --------
         skae.load : Read the file back.
         """
-        from ._persistence import save
-
         return save(self, path)
 
     # ------------------------------------------------------------ inference
@@ -468,7 +584,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self.net_.apply_batched(fn, X, progress=show, desc=f"{type(self).__name__} {desc}")
 
     def _decode(self, Z):
-        """Decode codes to the network's (standardised) output space, float64."""
+        """Decode codes to the units of ``X``, float64."""
         out = self._batched(self.net_.module_.decode, Z, "decode")
         if self.output_activation_ == "sigmoid":
             out = torch.sigmoid(out)
@@ -513,6 +629,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Raises
         ------
+        sklearn.exceptions.NotFittedError
+            If called before ``fit``.
         ValueError
             If ``X`` is not 2-D with ``n_components`` columns, or holds NaN
             or infinity.
@@ -539,6 +657,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         X_reconstructed : ndarray of shape (n_samples, n_features), dtype float64
+            In the units of the training data.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If called before ``fit``.
+        ValueError
+            As :meth:`transform`.
         """
         _, Xt = self._to_tensor(X)
         return self._reconstruct_tensor(Xt)
@@ -562,13 +688,20 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         -------
         scores : ndarray of shape (n_samples,), dtype float64
             ``-mean((X - reconstruct(X)) ** 2, axis=1)``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If called before ``fit``.
+        ValueError
+            As :meth:`transform`.
         """
         X, Xt = self._to_tensor(X)
         X_rec = self._reconstruct_tensor(Xt)
         return -np.mean((np.asarray(X, dtype=np.float64) - X_rec) ** 2, axis=1)
 
     def score(self, X, y=None):
-        """Mean negative reconstruction error (higher is better).
+        """Mean of :meth:`score_samples` (higher is better).
 
         Lets :class:`~sklearn.model_selection.GridSearchCV` choose
         ``n_components`` and other parameters without labels.
@@ -582,8 +715,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         score : float
-            ``score_samples(X).mean()``: minus the mean squared
-            reconstruction error.
+            ``score_samples(X).mean()``.
         """
         return float(np.mean(self.score_samples(X)))
 

@@ -15,13 +15,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
-from ._dense import AutoencoderTransformer
-from ._family import (
-    ConvolutionalAutoencoder,
-    DenoisingAutoencoder,
-    SparseAutoencoder,
-    VariationalAutoencoder,
-)
+from ._autoencoder import AutoencoderTransformer, ConvolutionalAutoencoder
+from ._denoising import DenoisingAutoencoder
+from ._sparse import SparseAutoencoder
+from ._variational import VariationalAutoencoder
 
 #: Methods ``skae compare`` knows, by the name given to ``--methods``: each
 #: an estimator class taking ``n_components`` and ``random_state``.

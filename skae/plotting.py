@@ -475,8 +475,9 @@ class TrainingCurveDisplay:
         Parameters
         ----------
         estimator : fitted skae estimator
-            Reads ``loss_curve_``, ``validation_loss_curve_`` and
-            ``reconstruction_loss_``.
+            Reads ``loss_curve_``, ``validation_loss_curve_`` and the name
+            of the loss from its training criterion,
+            ``net_.criterion_.describe()``.
         name : str, default=None
             Legend label; None uses the class name.
         ax : matplotlib Axes, default=None
@@ -496,14 +497,11 @@ class TrainingCurveDisplay:
         """
         _pyplot("TrainingCurveDisplay")
         check_is_fitted(estimator, "loss_curve_")
-        loss_name = {
-            "binary_crossentropy": "binary cross-entropy",
-            "squared_error": "squared error",
-        }.get(getattr(estimator, "reconstruction_loss_", None), "loss")
-        if hasattr(estimator, "sample"):
-            loss_name = "negative ELBO"
-        elif type(estimator).__name__ == "SparseAutoencoder":
-            loss_name += " + sparsity penalty"
+        # The training criterion names itself ("squared error + KL sparsity
+        # penalty", "negative ELBO", ...): ask it, not the estimator's class.
+        criterion = getattr(getattr(estimator, "net_", None), "criterion_", None)
+        describe = getattr(criterion, "describe", None)
+        loss_name = describe() if callable(describe) else "loss"
         disp = cls(
             loss_curve=list(estimator.loss_curve_),
             validation_loss_curve=estimator.validation_loss_curve_,

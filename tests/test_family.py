@@ -29,7 +29,7 @@ from skae import (
     VariationalAutoencoder,
 )
 from skae._corruption import GaussianNoise, MaskingNoise, SaltAndPepperNoise
-from skae._net import KLSparsity
+from skae._losses import KLSparsity
 
 # Tiny networks gain nothing from intra-op threads; on a loaded machine they
 # only spin-wait (conftest.py does the same; repeated here so that this file

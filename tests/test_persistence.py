@@ -22,7 +22,7 @@ from skae import (
     SparseAutoencoder,
     VariationalAutoencoder,
 )
-from skae._persistence import _digest
+from skae._io import _digest
 
 FAST = {"max_epochs": 2, "random_state": 0, "device": "cpu"}
 

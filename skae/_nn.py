@@ -1,8 +1,9 @@
-"""Network layer: encoders, decoders and the autoencoder module (torch only).
+"""Network layer: encoders, decoders and the autoencoder modules (torch only).
 
 Nothing in this file knows about scikit-learn, numpy or how the networks are
-trained. A module returns what the loss needs; the training layer
-(:mod:`skae._net`) decides what to do with it.
+trained. A module returns what the loss needs (:mod:`skae._losses`); the
+training layer (:mod:`skae._net`) decides what to do with it, and
+:mod:`skae._architectures` chooses which encoder and decoder to build.
 """
 
 from __future__ import annotations
@@ -65,11 +66,14 @@ class DenseDecoder(nn.Sequential):
 
 
 class AutoencoderModule(nn.Module):
-    """An encoder and a decoder.
+    """An encoder and a decoder, built-in or the user's own.
 
     ``forward(x)`` returns a dict with the ``"code"`` of shape
     ``(batch, n_components)`` and the ``"reconstruction"`` (pre-activation) of
     the input's shape; loss terms read what they need from it.
+    ``code_activation`` (a name in ``ACTIVATIONS``) is applied to the
+    encoder's output: ``"logistic"`` for the sigmoid codes of a KL-sparse
+    autoencoder, ``"relu"`` for L1-sparse ones.
     """
 
     def __init__(self, encoder, decoder, code_activation="identity"):
@@ -209,6 +213,8 @@ class VariationalModule(AutoencoderModule):
     The encoder outputs ``2 * n_components`` values: the posterior mean and
     log-variance. In training, ``z = mean + exp(logvar / 2) * eps`` with
     ``eps ~ N(0, I)``; in evaluation ``z = mean``. ``encode`` returns the mean.
+    The code is the Gaussian's mean: ``code_activation`` must stay
+    ``"identity"``.
     """
 
     def split(self, x):

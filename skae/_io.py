@@ -11,9 +11,18 @@ received from someone else should not be unpickled. :func:`save` writes one
 
 :func:`load` reads that file with ``safetensors`` (which parses a JSON header
 and raw tensor bytes, and has no way to run code), builds the estimator
-named in the header from skae's own classes only, checks the digest and the
-shape of every weight against the network those parameters build, and
-returns the fitted estimator. Nothing on that path unpickles.
+named in the header from the registered estimator classes only (skae's, and
+subclasses of its base defined in the running program), checks the digest
+and the shape of every weight against the network those parameters build,
+and returns the fitted estimator. A user's own ``encoder`` / ``decoder`` is
+stored as its weights and class name; ``load`` rebuilds it only from the
+classes the caller names in ``modules``. Nothing on that path unpickles,
+imports or runs anything the file names.
+
+This module imports no estimator module: estimator classes register
+themselves (:func:`register_estimator_class`, called by the base class for
+every subclass), so a new estimator module is loadable without a change
+here, and there is no import cycle.
 """
 
 from __future__ import annotations
@@ -28,29 +37,55 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
+from torch import nn
+
+from ._runtime import resolve_device
+from ._version import __version__
 
 FORMAT = "skae.model"
-FORMAT_VERSION = "1"
+# Version 2 (skae 0.2) adds dict parameters and the user's own modules;
+# version 1 files (skae 0.1) read as before, with the parameters added since
+# taking their defaults.
+FORMAT_VERSION = "2"
+READABLE_VERSIONS = ("1", "2")
+# Parameters added after each readable format version: a file of that
+# version lacks them, and they take their defaults. Any other missing or
+# unknown parameter makes the file invalid.
+PARAMS_ADDED_AFTER = {
+    "1": {"encoder", "encoder_params", "decoder", "decoder_params", "optimizer_params"},
+    "2": set(),
+}
 _MODULE = "module."
 _ATTRIBUTE = "attribute."
+# Parameters that may hold the user's own torch modules.
+_MODULE_PARAMS = ("encoder", "decoder")
+
+_ESTIMATOR_CLASSES = {}
 
 
-def _estimator_classes():
-    from . import __all__ as public
-    from . import _dense, _family
+def estimator_class_name(cls):
+    """The name a model file gives ``cls``: the bare class name for skae's own
+    classes, ``module.QualifiedName`` for others."""
+    if cls.__module__.split(".")[0] == "skae":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
-    classes = {}
-    for mod in (_dense, _family):
-        for name in public:
-            if hasattr(mod, name):
-                classes[name] = getattr(mod, name)
-    return classes
+
+def register_estimator_class(cls):
+    """Make ``cls`` loadable by :func:`load` under :func:`estimator_class_name`."""
+    _ESTIMATOR_CLASSES[estimator_class_name(cls)] = cls
+    return cls
 
 
 # ----------------------------------------------------------- JSON encoding
 def _to_json(value, what):
-    """JSON-ready form of a parameter or attribute; tuples and string arrays
-    are tagged so that they come back with their type."""
+    """JSON-ready form of a parameter or attribute; tuples, dicts, string
+    arrays and the user's modules are tagged so that they come back with
+    their type."""
+    if what in _MODULE_PARAMS and value is not None:
+        if isinstance(value, nn.Module):
+            return {"__module_instance__": type(value).__name__}
+        return {"__module_class__": getattr(value, "__name__", repr(value))}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):
@@ -61,6 +96,8 @@ def _to_json(value, what):
         return {"__tuple__": [_to_json(v, what) for v in value]}
     if isinstance(value, list):
         return [_to_json(v, what) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": {k: _to_json(v, f"{what}[{k!r}]") for k, v in value.items()}}
     if isinstance(value, np.ndarray) and value.dtype == object:
         return {"__object_array__": [_to_json(v, what) for v in value.tolist()]}
     if isinstance(value, torch.device):
@@ -75,20 +112,57 @@ def _to_json(value, what):
     )
 
 
-def _from_json(value):
+def _from_json(value, modules=None):
+    """Inverse of :func:`_to_json`; the user's modules come from ``modules`` only."""
     if isinstance(value, list):
-        return [_from_json(v) for v in value]
+        return [_from_json(v, modules) for v in value]
     if isinstance(value, dict):
         if "__tuple__" in value:
-            return tuple(_from_json(v) for v in value["__tuple__"])
+            return tuple(_from_json(v, modules) for v in value["__tuple__"])
+        if "__dict__" in value and isinstance(value["__dict__"], dict):
+            return {k: _from_json(v, modules) for k, v in value["__dict__"].items()}
+        for tag in ("__module_class__", "__module_instance__"):
+            if tag in value:
+                return _trusted_module(str(value[tag]), tag == "__module_instance__", modules)
         if "__object_array__" in value:
-            return np.array([_from_json(v) for v in value["__object_array__"]], dtype=object)
+            return np.array(
+                [_from_json(v, modules) for v in value["__object_array__"]], dtype=object
+            )
         if "__torch_optim__" in value:
             cls = getattr(torch.optim, str(value["__torch_optim__"]), None)
             if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer):
                 return cls
             raise ValueError(f"Unknown optimizer {value['__torch_optim__']!r} in the model file.")
         raise ValueError(f"Unexpected value {value!r} in the model file.")
+    return value
+
+
+class UntrustedModuleError(ValueError):
+    """A model file needs a module class the caller did not name in ``modules``."""
+
+
+def _trusted_module(name, instance, modules):
+    """The caller's class (or instance) for a module the file names ``name``."""
+    kind = "an instance of" if instance else "built by"
+    if not modules or name not in modules:
+        raise UntrustedModuleError(
+            f"the model's encoder or decoder was {kind} {name!r}, a module of your own; "
+            "load never imports code named in a file. Pass the trusted code: "
+            f"skae.load(path, modules={{{name!r}: {name}}})"
+            + (" with a module instance, as you passed it to fit." if instance else ".")
+        )
+    value = modules[name]
+    if instance and not isinstance(value, nn.Module):
+        raise UntrustedModuleError(
+            f"the model's encoder or decoder was an instance of {name!r}, given as an "
+            f"instance at fit: pass an instance in modules={{{name!r}: ...}}, not "
+            f"{type(value).__name__}; its weights are replaced by the file's."
+        )
+    if not instance and (isinstance(value, nn.Module) or not callable(value)):
+        raise UntrustedModuleError(
+            f"the model's encoder or decoder was built by the class or function {name!r}: "
+            f"pass that class in modules={{{name!r}: ...}}, not {type(value).__name__}."
+        )
     return value
 
 
@@ -146,9 +220,8 @@ def save(estimator, path):
     """
     from sklearn.utils.validation import check_is_fitted
 
-    classes = _estimator_classes()
-    name = type(estimator).__name__
-    if classes.get(name) is not type(estimator):
+    name = estimator_class_name(type(estimator))
+    if _ESTIMATOR_CLASSES.get(name) is not type(estimator):
         raise TypeError(f"save expects a skae estimator, got {type(estimator).__name__}.")
     check_is_fitted(estimator)
 
@@ -165,8 +238,6 @@ def save(estimator, path):
             tensors[_ATTRIBUTE + key] = torch.from_numpy(np.ascontiguousarray(value))
         else:
             attributes[key] = _to_json(value, key)
-
-    from . import __version__
 
     header = {
         "format": FORMAT,
@@ -186,12 +257,15 @@ def _bad_file(path, why):
     return ValueError(f"{os.fspath(path)!s} is not a valid skae model file: {why}")
 
 
-def load(path, *, device=None):
+def load(path, *, device=None, modules=None):
     """Read an estimator written by :func:`save` (or ``estimator.save``).
 
     Never unpickles: the file is parsed by ``safetensors`` (a JSON header
     and raw tensor bytes), the estimator is one of skae's own classes named
-    in the header, and its parameters are JSON values.
+    in the header (or a registered subclass), its parameters are JSON
+    values, and a custom encoder or decoder comes from ``modules`` only.
+    Files written by earlier skae releases load too; parameters added since
+    take their defaults.
 
     Parameters
     ----------
@@ -204,6 +278,13 @@ def load(path, *, device=None):
         loads on the CPU, with a warning, where no GPU is visible. The
         ``device`` parameter of the returned estimator is set to this
         value when given.
+    modules : dict of str to class, callable or torch.nn.Module, default=None
+        The code you trust to rebuild a model fitted with your own
+        ``encoder`` / ``decoder``, by the name the file gives it (the class
+        or function name): ``{"MyEncoder": MyEncoder}`` for a class passed
+        at fit (built again with the saved ``encoder_params``), or
+        ``{"MyEncoder": MyEncoder(...)}`` for an instance passed at fit
+        (its weights are replaced by the file's).
 
     Returns
     -------
@@ -232,11 +313,11 @@ def load(path, *, device=None):
         raise _bad_file(path, f"it cannot be read as safetensors ({exc}).") from exc
     if header.get("format") != FORMAT:
         raise _bad_file(path, "its header does not say it was written by skae's save.")
-    if header.get("format_version") != FORMAT_VERSION:
+    if header.get("format_version") not in READABLE_VERSIONS:
         raise _bad_file(
             path,
             f"format version {header.get('format_version')!r}; this skae reads "
-            f"version {FORMAT_VERSION}.",
+            f"versions {', '.join(READABLE_VERSIONS)}: upgrade skae to read it.",
         )
     stored_digest = header.pop("sha256", None)
     if stored_digest != _digest(header, tensors):
@@ -246,18 +327,20 @@ def load(path, *, device=None):
             "or damaged after it was saved.",
         )
 
-    classes = _estimator_classes()
     name = header.get("estimator")
-    if name not in classes:
-        raise _bad_file(path, f"unknown estimator {name!r}; skae has {sorted(classes)}.")
-    cls = classes[name]
+    if name not in _ESTIMATOR_CLASSES:
+        raise _bad_file(path, f"unknown estimator {name!r}; skae has {sorted(_ESTIMATOR_CLASSES)}.")
+    cls = _ESTIMATOR_CLASSES[name]
     try:
-        params = {k: _from_json(v) for k, v in json.loads(header["params"]).items()}
+        params = {k: _from_json(v, modules) for k, v in json.loads(header["params"]).items()}
         attributes = {k: _from_json(v) for k, v in json.loads(header["attributes"]).items()}
+    except UntrustedModuleError as exc:
+        raise UntrustedModuleError(f"{os.fspath(path)!s}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise _bad_file(path, f"its parameters are not readable JSON ({exc}).") from exc
-    expected = set(cls().get_params(deep=False))
-    if set(params) != expected:
+    expected = set(cls._get_param_names())
+    required = expected - PARAMS_ADDED_AFTER[header["format_version"]]
+    if not required <= set(params) <= expected:
         raise _bad_file(
             path,
             f"it claims to be a {name} but its parameters {sorted(params)} are not "
@@ -267,18 +350,21 @@ def load(path, *, device=None):
         params["device"] = device
     estimator = cls(**params)
 
-    for key, value in attributes.items():
-        setattr(estimator, key, value)
+    fitted = dict(attributes)
     state = {}
     for key, value in tensors.items():
         if key.startswith(_ATTRIBUTE):
-            setattr(estimator, key[len(_ATTRIBUTE) :], value.numpy())
+            fitted[key[len(_ATTRIBUTE) :]] = value.numpy()
         elif key.startswith(_MODULE):
             state[key[len(_MODULE) :]] = value
         else:
             raise _bad_file(path, f"unexpected tensor {key!r}.")
-
-    from ._base import resolve_device
+    for key, value in fitted.items():
+        # Only public names ending in "_" (fitted attributes): never a method,
+        # parameter or private attribute.
+        if not (key.isidentifier() and key.endswith("_") and not key.startswith("_")):
+            raise _bad_file(path, f"{key!r} is not the name of a fitted attribute.")
+        setattr(estimator, key, value)
 
     run_on = str(estimator.device)
     if run_on == "auto":
@@ -293,16 +379,11 @@ def load(path, *, device=None):
         run_on = "cpu"
 
     try:
-        with torch.random.fork_rng():
-            module = estimator._build_module(estimator.n_features_in_)
-        net = estimator._make_net(module, estimator.reconstruction_loss_, run_on)
-        net.initialize()
-        net.module_.load_state_dict(state, strict=True)
+        estimator._restore_net(state, run_on)
     except (AttributeError, RuntimeError, TypeError, ValueError) as exc:
         raise _bad_file(
             path,
             f"its weights or attributes do not fit the network that {name} with "
             f"these parameters builds ({exc}).",
         ) from exc
-    estimator.net_ = net
     return estimator

@@ -1,0 +1,389 @@
+"""The network choice: dense or convolutional, or the user's own modules.
+
+An :class:`Architecture` owns everything about one built-in network: the
+parameters it reads (with their constraints and docs), the geometry it fits
+to the data (``image_shape_``), its ``max_epochs="auto"`` budget, and the
+encoder and decoder it builds from :mod:`skae._nn`. The ``encoder=`` /
+``decoder=`` parameters replace either half with a module of the user's
+(:func:`build_custom_module`); the estimator checks the shapes it returns.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from ._nn import ACTIVATIONS, ConvDecoder, ConvEncoder, DenseDecoder, DenseEncoder
+from ._parameters import Attr, Param
+
+# ----------------------------------------------------------- parameters
+ACTIVATION = Param(
+    "activation",
+    "relu",
+    (StrOptions(set(ACTIVATIONS)),),
+    '{"relu", "tanh", "logistic", "elu", "gelu", "leaky_relu", "identity"}',
+    """Activation of the hidden layers (dense) or after each convolution
+    (convolutional). The code layer is linear unless the variant says
+    otherwise.""",
+)
+HIDDEN_LAYER_SIZES = Param(
+    "hidden_layer_sizes",
+    (256, 128),
+    ("array-like", Interval(numbers.Integral, 1, None, closed="left")),
+    "int or tuple of int",
+    """Widths of the dense encoder's hidden layers, from the input side; an
+    int is one layer. The decoder mirrors them (``n_components -> 128 -> 256
+    -> n_features`` by default), as
+    :class:`~sklearn.neural_network.MLPRegressor` names its layers. ``()``
+    gives a linear autoencoder, which learns PCA's subspace.""",
+)
+IMAGE_SHAPE = Param(
+    "image_shape",
+    None,
+    ("array-like", None),
+    "tuple of int or None",
+    """Geometry of one row for the convolutional network: ``(height,
+    width)``, ``(height, width, channels)`` (rows flattened in channels-last
+    order, as ``image.reshape(-1)`` of a numpy image) or ``(length,)``.
+    None: a square one-channel image when ``n_features`` is a perfect
+    square, else a 1-D signal. A shape that does not hold ``n_features``
+    values is a ``ValueError`` at ``fit``.""",
+)
+CHANNELS = Param(
+    "channels",
+    (16, 32),
+    ("array-like",),
+    "tuple of int",
+    """Feature maps of each convolution stage, from the input side (at least
+    one stage); each stage halves the spatial size.""",
+)
+KERNEL_SIZE = Param(
+    "kernel_size",
+    3,
+    (Interval(numbers.Integral, 1, None, closed="left"),),
+    "int",
+    """Size of the convolution kernels (odd: "same" padding keeps the
+    size).""",
+)
+UPSAMPLING = Param(
+    "upsampling",
+    "nearest",
+    (StrOptions({"nearest", "transposed"}),),
+    '{"nearest", "transposed"}',
+    """Decoder upsampling of the convolutional network: nearest-neighbour
+    then convolution (no checkerboard artifacts, Odena et al. 2016), or a
+    stride-2 transposed convolution.""",
+)
+ARCHITECTURE = Param(
+    "architecture",
+    "dense",
+    (StrOptions({"dense", "conv"}),),
+    '{"dense", "conv"}',
+    """The built-in network: an MLP (``hidden_layer_sizes``) or a
+    convolutional pyramid (``image_shape``, ``channels``, ``kernel_size``,
+    ``upsampling``, as :class:`~skae.ConvolutionalAutoencoder`). The
+    parameters of the other network are ignored.""",
+)
+ENCODER = Param(
+    "encoder",
+    None,
+    (None, callable),
+    "None, callable or torch.nn.Module",
+    """Your own encoder, in place of the built-in one. A ``torch.nn.Module``
+    subclass (or any callable returning a module) is built at ``fit`` as
+    ``encoder(n_features, n_outputs, **encoder_params)``, so that one class
+    serves every ``n_components`` of a grid search. A module instance is
+    deep-copied at ``fit`` and used as given: the object you passed is never
+    trained. It maps a batch of rows ``(batch, n_features)``, float32, to
+    ``(batch, n_outputs)``: ``n_components`` values (twice that for a
+    variational autoencoder: the posterior means, then the log-variances).
+    See :ref:`custom-networks`.""",
+)
+ENCODER_PARAMS = Param(
+    "encoder_params",
+    None,
+    (dict, None),
+    "dict or None",
+    """Keyword arguments of ``encoder`` when it is a class or callable.""",
+)
+DECODER = Param(
+    "decoder",
+    None,
+    (None, callable),
+    "None, callable or torch.nn.Module",
+    """Your own decoder, as ``encoder``: built as ``decoder(n_components,
+    n_features, **decoder_params)``, or an instance deep-copied at ``fit``.
+    It maps codes ``(batch, n_components)`` to rows ``(batch, n_features)``
+    *before* the output activation: logits when the data lies in [0, 1]
+    (skae applies the sigmoid), so end it with a linear layer.""",
+)
+DECODER_PARAMS = Param(
+    "decoder_params",
+    None,
+    (dict, None),
+    "dict or None",
+    """Keyword arguments of ``decoder`` when it is a class or callable.""",
+)
+
+DENSE_PARAMS = (HIDDEN_LAYER_SIZES, ACTIVATION)
+CONV_PARAMS = (IMAGE_SHAPE, CHANNELS, KERNEL_SIZE, UPSAMPLING, ACTIVATION)
+CUSTOM_MODULE_PARAMS = (ENCODER, ENCODER_PARAMS, DECODER, DECODER_PARAMS)
+# The parameters of a variant that takes either network.
+NETWORK_CHOICE_PARAMS = (
+    ARCHITECTURE,
+    HIDDEN_LAYER_SIZES,
+    IMAGE_SHAPE,
+    CHANNELS,
+    KERNEL_SIZE,
+    UPSAMPLING,
+    ACTIVATION,
+)
+IMAGE_SHAPE_ATTR = Attr(
+    "image_shape_",
+    "tuple of int",
+    """The geometry of one row the convolutional network uses, ``(*spatial,
+    channels)`` (convolutional architecture only).""",
+)
+
+
+def check_layer_sizes(sizes, name="hidden_layer_sizes", min_len=0):
+    """``sizes`` (an int or a sequence of them) as a list of positive ints.
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer, or fewer than ``min_len`` are given.
+    """
+    values = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
+    if len(values) < min_len or not all(isinstance(v, numbers.Integral) and v >= 1 for v in values):
+        at_least = f"at least {min_len} " if min_len else ""
+        raise ValueError(f"{name} must hold {at_least}positive integers, got {sizes!r}.")
+    return [int(v) for v in values]
+
+
+def resolve_image_shape(image_shape, n_features):
+    """The image geometry as ``(*spatial, channels)``.
+
+    ``None``: a square single-channel image ``(s, s, 1)`` when ``n_features``
+    is a perfect square ``s * s``, else a 1-D signal ``(n_features, 1)``.
+    ``(length,)``: 1-D, one channel. ``(height, width)``: one channel.
+    ``(height, width, channels)``: rows hold the image flattened in
+    channels-last order, as ``image.reshape(-1)`` of a numpy image.
+
+    Raises
+    ------
+    ValueError
+        If the shape does not hold exactly ``n_features`` values.
+    """
+    if image_shape is None:
+        side = math.isqrt(n_features)
+        return (side, side, 1) if side * side == n_features else (n_features, 1)
+    shape = tuple(image_shape)
+    if (
+        len(shape) not in (1, 2, 3)
+        or not all(isinstance(v, numbers.Integral) for v in shape)
+        or min(shape) < 1
+    ):
+        raise ValueError(
+            f"image_shape must be (length,), (height, width) or (height, width, channels) "
+            f"of positive ints, got {image_shape!r}."
+        )
+    if math.prod(shape) != n_features:
+        raise ValueError(
+            f"image_shape={image_shape!r} holds {math.prod(shape)} values but X has "
+            f"n_features={n_features}: each row must be one image flattened; pass the "
+            "matching image_shape, or None for a square or 1-D default."
+        )
+    shape = tuple(int(v) for v in shape)
+    return shape + (1,) if len(shape) < 3 else shape
+
+
+# -------------------------------------------------------- architectures
+class Architecture:
+    """A built-in network: its parameters, fitted geometry, budget and modules.
+
+    Attributes
+    ----------
+    name : str
+        The value of the ``architecture`` parameter that selects it.
+    params : tuple of Param
+        The estimator parameters it reads.
+    auto_steps : int
+        Optimizer steps aimed at by ``max_epochs="auto"``.
+    """
+
+    name = ""
+    params = ()
+    auto_steps = 10_000
+
+    def fit_geometry(self, estimator, n_features):
+        """Set the fitted attributes the network's shape depends on (at ``fit``)."""
+
+    def build_encoder(self, estimator, n_features, n_outputs):
+        raise NotImplementedError
+
+    def build_decoder(self, estimator, n_components, n_features):
+        raise NotImplementedError
+
+
+class Dense(Architecture):
+    """An MLP encoder and its mirror (:class:`skae._nn.DenseEncoder`)."""
+
+    name = "dense"
+    params = DENSE_PARAMS
+    # Dense networks: ~20 epochs on MNIST (469 batches an epoch).
+    auto_steps = 10_000
+
+    def build_encoder(self, estimator, n_features, n_outputs):
+        sizes = check_layer_sizes(estimator.hidden_layer_sizes)
+        return DenseEncoder(n_features, sizes, n_outputs, estimator.activation)
+
+    def build_decoder(self, estimator, n_components, n_features):
+        sizes = check_layer_sizes(estimator.hidden_layer_sizes)
+        return DenseDecoder(n_components, sizes, n_features, estimator.activation)
+
+
+class Convolutional(Architecture):
+    """A convolutional pyramid and its mirror (:class:`skae._nn.ConvEncoder`)."""
+
+    name = "conv"
+    params = CONV_PARAMS
+    # Convolutional updates cost ~10x more on a CPU: ~11 epochs on MNIST,
+    # about 5 minutes on 2 cores (measured 0.27x PCA's test MSE at 32 codes).
+    auto_steps = 5_000
+
+    def fit_geometry(self, estimator, n_features):
+        estimator.image_shape_ = resolve_image_shape(estimator.image_shape, n_features)
+
+    def _stages(self, estimator):
+        channels = check_layer_sizes(estimator.channels, "channels", min_len=1)
+        if estimator.kernel_size % 2 == 0:
+            raise ValueError(
+                f"kernel_size={estimator.kernel_size} must be odd so that 'same' padding "
+                "keeps the image size: use 3, 5, ..."
+            )
+        return estimator.image_shape_[:-1], estimator.image_shape_[-1], channels
+
+    def build_encoder(self, estimator, n_features, n_outputs):
+        spatial, n_channels, channels = self._stages(estimator)
+        return ConvEncoder(
+            spatial, n_channels, channels, estimator.kernel_size, n_outputs, estimator.activation
+        )
+
+    def build_decoder(self, estimator, n_components, n_features):
+        spatial, n_channels, channels = self._stages(estimator)
+        return ConvDecoder(
+            n_components,
+            spatial,
+            n_channels,
+            channels,
+            estimator.kernel_size,
+            estimator.activation,
+            estimator.upsampling,
+        )
+
+
+DENSE = Dense()
+CONVOLUTIONAL = Convolutional()
+ARCHITECTURES = {arch.name: arch for arch in (DENSE, CONVOLUTIONAL)}
+
+
+class ArchitectureChoice:
+    """Mixin of the variants whose ``architecture`` parameter picks the network."""
+
+    def _architecture(self):
+        return ARCHITECTURES[self.architecture]
+
+
+# ------------------------------------------------------- custom modules
+def build_custom_module(spec, spec_params, sizes, what):
+    """The user's ``encoder`` / ``decoder``: built from a class or copied from an instance.
+
+    Parameters
+    ----------
+    spec : callable or torch.nn.Module
+        A module instance (deep-copied), or a class or callable called as
+        ``spec(*sizes, **spec_params)``.
+    spec_params : dict or None
+        Keyword arguments for a class or callable ``spec``.
+    sizes : tuple of int
+        ``(n_features, n_outputs)`` for an encoder, ``(n_components,
+        n_features)`` for a decoder.
+    what : {"encoder", "decoder"}
+        The parameter's name, for error messages.
+
+    Returns
+    -------
+    module : torch.nn.Module
+
+    Raises
+    ------
+    TypeError
+        If a class or callable does not return a ``torch.nn.Module``.
+    ValueError
+        If ``{what}_params`` is given with a module instance.
+    """
+    if isinstance(spec, nn.Module):
+        if spec_params:
+            raise ValueError(
+                f"{what}_params={spec_params!r} is given but {what} is a module instance, "
+                f"which is used as it is: pass the class as {what}= to build it with "
+                f"{what}_params, or drop {what}_params."
+            )
+        return copy.deepcopy(spec)
+    module = spec(*sizes, **(spec_params or {}))
+    if not isinstance(module, nn.Module):
+        raise TypeError(
+            f"{what}={spec!r} returned {type(module).__name__}, not a torch.nn.Module: pass "
+            "an nn.Module subclass, a function returning a module, or a module instance."
+        )
+    return module
+
+
+def check_custom_shapes(module, x, n_outputs, n_components, n_features):
+    """Run one small batch through the module's encoder and decoder; raise on a wrong shape.
+
+    Parameters
+    ----------
+    module : skae._nn.AutoencoderModule
+        Holds ``encoder`` and ``decoder`` (either may be the user's).
+    x : torch.Tensor of shape (batch, n_features)
+        A few training rows, in the network's input space.
+
+    Raises
+    ------
+    ValueError
+        If the encoder does not return ``(batch, n_outputs)`` or the decoder
+        does not return ``(batch, n_features)``, naming both shapes.
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            encoded = module.encoder(x)
+            want = (len(x), n_outputs)
+            if tuple(encoded.shape) != want:
+                raise ValueError(
+                    f"The encoder maps a batch of shape {tuple(x.shape)} to "
+                    f"{tuple(encoded.shape)}, but this estimator needs {want}: "
+                    f"(batch, {n_outputs}) for n_components={n_components}. Build the "
+                    "encoder's last layer with n_outputs units (a class passed as "
+                    "encoder= receives (n_features, n_outputs))."
+                )
+            codes = torch.zeros((len(x), n_components), dtype=x.dtype, device=x.device)
+            decoded = module.decoder(codes)
+            want = (len(x), n_features)
+            if tuple(decoded.shape) != want:
+                raise ValueError(
+                    f"The decoder maps codes of shape {tuple(codes.shape)} to "
+                    f"{tuple(decoded.shape)}, but this estimator needs {want}: one flat row "
+                    f"of n_features={n_features} values per code (a class passed as "
+                    "decoder= receives (n_components, n_features))."
+                )
+    finally:
+        module.train(was_training)

@@ -1,0 +1,124 @@
+"""Plain autoencoders: the dense one (PCA's drop-in) and the convolutional one."""
+
+from __future__ import annotations
+
+from ._architectures import (
+    CONV_PARAMS,
+    CONVOLUTIONAL,
+    DENSE,
+    DENSE_PARAMS,
+    IMAGE_SHAPE_ATTR,
+)
+from ._base import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS, BaseAutoencoder
+from ._parameters import declare
+
+__all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]
+
+
+@declare(N_COMPONENTS, *DENSE_PARAMS, *COMMON_PARAMS, attributes=COMMON_ATTRIBUTES)
+class AutoencoderTransformer(BaseAutoencoder):
+    """Dense (MLP) autoencoder for nonlinear dimensionality reduction.
+
+    An encoder network maps each sample to a code of ``n_components``
+    values (the bottleneck), a decoder network maps the code back to the
+    input space, and both are trained together to minimise the
+    reconstruction error (Hinton & Salakhutdinov, 2006). Used like
+    :class:`~sklearn.decomposition.PCA`: :meth:`transform` returns the code,
+    :meth:`inverse_transform` the reconstruction from a code; unlike PCA the
+    maps are nonlinear.
+
+    The network is a PyTorch module trained by a skorch ``NeuralNet``
+    (kept as ``net_``), with the data held as one float32 tensor. Pass
+    ``encoder=`` / ``decoder=`` to train networks of your own instead.
+
+    Parameters
+    ----------
+    <parameters>
+
+    Attributes
+    ----------
+    <attributes>
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.neural_network.MLPRegressor : Multi-layer perceptron regressor.
+    ConvolutionalAutoencoder : For images and signals.
+
+    References
+    ----------
+    .. [1] G. E. Hinton and R. R. Salakhutdinov, "Reducing the dimensionality
+       of data with neural networks", Science 313(5786), 504-507, 2006.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> ae = AutoencoderTransformer(n_components=8, max_epochs=5, random_state=0)
+    >>> Z = ae.fit_transform(X)
+    >>> Z.shape
+    (1797, 8)
+    >>> ae.inverse_transform(Z).shape
+    (1797, 64)
+    >>> ae.output_activation_
+    'sigmoid'
+    """
+
+    def _architecture(self):
+        return DENSE
+
+
+@declare(
+    N_COMPONENTS,
+    *CONV_PARAMS,
+    *COMMON_PARAMS,
+    attributes=(IMAGE_SHAPE_ATTR, *COMMON_ATTRIBUTES),
+)
+class ConvolutionalAutoencoder(BaseAutoencoder):
+    """Convolutional autoencoder for images (and 1-D signals) given as rows.
+
+    Each row of ``X`` is one image flattened, ``(n_samples, height * width *
+    channels)``, as scikit-learn holds images. The encoder is a convolutional
+    pyramid, each convolution followed by 2x max-pooling, then a dense layer
+    to ``n_components``; the decoder mirrors it with nearest-neighbour
+    upsampling followed by convolution (no checkerboard artifacts, Odena et
+    al. 2016) or transposed convolutions. Any image size works (odd sizes
+    too); rows that are not square images are treated as 1-D signals.
+
+    Parameters
+    ----------
+    <parameters>
+
+    Attributes
+    ----------
+    <attributes>
+
+    See Also
+    --------
+    AutoencoderTransformer : Dense autoencoder.
+    DenoisingAutoencoder : With ``architecture="conv"``, an image denoiser.
+
+    References
+    ----------
+    .. [1] J. Masci, U. Meier, D. Ciresan and J. Schmidhuber, "Stacked
+       convolutional auto-encoders for hierarchical feature extraction",
+       ICANN 2011.
+    .. [2] A. Odena, V. Dumoulin and C. Olah, "Deconvolution and checkerboard
+       artifacts", Distill, 2016.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import ConvolutionalAutoencoder
+    >>> X = load_digits().data / 16.0
+    >>> cae = ConvolutionalAutoencoder(n_components=8, max_epochs=2, random_state=0)
+    >>> cae.fit_transform(X).shape
+    (1797, 8)
+    >>> cae.image_shape_
+    (8, 8, 1)
+    """
+
+    def _architecture(self):
+        return CONVOLUTIONAL

@@ -1,0 +1,111 @@
+"""The denoising autoencoder: trained to undo a corruption of its input."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._architectures import IMAGE_SHAPE_ATTR, NETWORK_CHOICE_PARAMS, ArchitectureChoice
+from ._base import COMMON_ATTRIBUTES, COMMON_PARAMS, OVERCOMPLETE_N_COMPONENTS, BaseAutoencoder
+from ._corruption import NOISES
+from ._parameters import Param, declare
+
+__all__ = ["DenoisingAutoencoder"]
+
+NOISE = Param(
+    "noise",
+    "gaussian",
+    (StrOptions(set(NOISES)),),
+    '{"gaussian", "masking", "salt_and_pepper"}',
+    """``"gaussian"``: add noise of standard deviation ``noise_level``,
+    clipped to [0, 1] when the data lies in [0, 1]. ``"masking"``: set a
+    fraction ``noise_level`` of the inputs to zero. ``"salt_and_pepper"``:
+    set a fraction ``noise_level`` of the inputs to the feature's training
+    minimum or maximum.""",
+)
+NOISE_LEVEL = Param(
+    "noise_level",
+    0.3,
+    (Interval(numbers.Real, 0, None, closed="left"),),
+    "float",
+    """Standard deviation (Gaussian) or fraction of inputs (masking,
+    salt-and-pepper). The standard deviation is in the data's units for data
+    in [0, 1], else in units of ``scale_`` (the root mean feature variance),
+    so that it means the same for unscaled data.""",
+)
+
+
+@declare(
+    OVERCOMPLETE_N_COMPONENTS,
+    NOISE,
+    NOISE_LEVEL,
+    *NETWORK_CHOICE_PARAMS,
+    *COMMON_PARAMS,
+    attributes=(IMAGE_SHAPE_ATTR, *COMMON_ATTRIBUTES),
+)
+class DenoisingAutoencoder(ArchitectureChoice, BaseAutoencoder):
+    """Denoising autoencoder: trained to recover clean inputs from corrupted ones.
+
+    Each training mini-batch is corrupted afresh (Gaussian, masking or
+    salt-and-pepper noise) and the network learns to reconstruct the clean
+    batch (Vincent et al., 2008). Validation batches, :meth:`transform` and
+    :meth:`reconstruct` see the data as given: ``reconstruct(X_noisy)``
+    returns the denoised ``X``. With ``architecture="conv"`` it is the
+    standard convolutional image denoiser.
+
+    Parameters
+    ----------
+    <parameters>
+
+    Attributes
+    ----------
+    <attributes>
+
+    See Also
+    --------
+    ConvolutionalAutoencoder, AutoencoderTransformer
+
+    References
+    ----------
+    .. [1] P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol,
+       "Extracting and composing robust features with denoising
+       autoencoders", ICML 2008.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import DenoisingAutoencoder
+    >>> X = load_digits().data / 16.0
+    >>> dae = DenoisingAutoencoder(noise_level=0.3, max_epochs=3, random_state=0).fit(X)
+    >>> noisy = np.clip(X + np.random.default_rng(0).normal(0, 0.3, X.shape), 0, 1)
+    >>> dae.reconstruct(noisy).shape
+    (1797, 64)
+    """
+
+    _allow_overcomplete = True
+
+    def _corruption(self, Xn):
+        if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
+            raise ValueError(
+                f"noise_level={self.noise_level} is a fraction of inputs for "
+                f"noise={self.noise!r}: choose a value in [0, 1]."
+            )
+        n = Xn.shape[1]
+        level = self.noise_level
+        if self.noise == "gaussian":
+            # Noise in the data's units, clipped to [0, 1], where the data lies
+            # in [0, 1]; else in units of scale_ (the network's units), unclipped.
+            raw_min = Xn.min(axis=0) * self.scale_ + self.mean_
+            raw_max = Xn.max(axis=0) * self.scale_ + self.mean_
+            if raw_min.min() >= -1e-6 and raw_max.max() <= 1 + 1e-6:
+                level = self.noise_level / self.scale_
+                low, high = (0.0 - self.mean_) / self.scale_, (1.0 - self.mean_) / self.scale_
+            else:
+                low, high = np.full(n, -np.inf), np.full(n, np.inf)
+        else:
+            low, high = Xn.min(axis=0), Xn.max(axis=0)
+        zero = (0.0 - self.mean_) / self.scale_
+        return NOISES[self.noise](level, low, high, zero)

@@ -1,0 +1,172 @@
+"""Loss terms: reconstruction error, sparsity penalties, the Gaussian KL divergence.
+
+Torch only. Each term reads what it needs from the dict an autoencoder
+module returns (:mod:`skae._nn`: ``"code"``, ``"reconstruction"``, and
+``"mean"`` / ``"logvar"`` for a VAE) and gives one value per sample, so that
+the training loss (their batch mean) and per-sample scores (the VAE's ELBO)
+come from the same code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+RECONSTRUCTION_NAMES = {
+    "binary_crossentropy": "binary cross-entropy",
+    "squared_error": "squared error",
+}
+
+
+def reconstruction_error(output, target, kind, feature_reduction="mean"):
+    """Per-sample reconstruction error of ``output["reconstruction"]`` against ``target``.
+
+    Parameters
+    ----------
+    output : dict of str to torch.Tensor
+        The module's output; ``output["reconstruction"]`` has the target's
+        shape and is pre-activation (logits for ``"binary_crossentropy"``).
+    target : torch.Tensor of shape (batch, n_features)
+    kind : {"squared_error", "binary_crossentropy"}
+        ``"squared_error"``: the squared difference. ``"binary_crossentropy"``:
+        the cross-entropy between the target in [0, 1] and the sigmoid of
+        the reconstruction, computed from logits.
+    feature_reduction : {"mean", "sum"}, default="mean"
+        ``"mean"`` over features, or ``"sum"``: a negative log-likelihood in
+        nats, as the ELBO needs it (for the squared error, a unit-variance
+        Gaussian's, constants included).
+
+    Returns
+    -------
+    error : torch.Tensor of shape (batch,)
+    """
+    recon = output["reconstruction"]
+    if kind == "binary_crossentropy":
+        err = F.binary_cross_entropy_with_logits(recon, target, reduction="none")
+    else:
+        err = F.mse_loss(recon, target, reduction="none")
+    if feature_reduction == "mean":
+        return err.flatten(1).mean(dim=1)
+    nll = err.flatten(1).sum(dim=1)
+    if kind == "squared_error":
+        nll = 0.5 * nll + 0.5 * err[0].numel() * math.log(2 * math.pi)
+    return nll
+
+
+def gaussian_kl(output):
+    """``KL(N(mean, exp(logvar)) || N(0, I))`` per sample, in nats.
+
+    Parameters
+    ----------
+    output : dict of str to torch.Tensor
+        Holds ``"mean"`` and ``"logvar"``, each of shape (batch, n_components).
+
+    Returns
+    -------
+    kl : torch.Tensor of shape (batch,)
+    """
+    mean, logvar = output["mean"], output["logvar"]
+    return -0.5 * torch.sum(1 + logvar - mean.pow(2) - logvar.exp(), dim=1)
+
+
+def negative_elbo(output, target, kind):
+    """Negative evidence lower bound per sample, in nats (Kingma & Welling, 2014).
+
+    The reconstruction negative log-likelihood summed over features plus
+    :func:`gaussian_kl`, for the network's units.
+
+    Returns
+    -------
+    loss : torch.Tensor of shape (batch,)
+    """
+    return reconstruction_error(output, target, kind, "sum") + gaussian_kl(output)
+
+
+class L1Activity(nn.Module):
+    """``weight * sum_j |code_j|`` per sample: an L1 activity penalty."""
+
+    name = "L1 activity penalty"
+
+    def __init__(self, weight):
+        super().__init__()
+        self.weight = weight
+
+    def forward(self, output):
+        return self.weight * output["code"].abs().sum(dim=1)
+
+
+class KLSparsity(nn.Module):
+    """``weight * sum_j KL(target || mean activation of unit j in the batch)``.
+
+    The sparsity penalty of Ng's notes; the code must lie in (0, 1) (sigmoid
+    code units). A batch-level term: the same value for every sample.
+    """
+
+    name = "KL sparsity penalty"
+
+    def __init__(self, weight, target):
+        super().__init__()
+        self.weight, self.target = weight, target
+
+    def forward(self, output):
+        rho = self.target
+        rho_hat = output["code"].mean(dim=0).clamp(1e-6, 1 - 1e-6)
+        kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+        return self.weight * kl.sum()
+
+
+class GaussianKL(nn.Module):
+    """``beta * KL(N(mean, exp(logvar)) || N(0, I))`` per sample, in nats."""
+
+    name = "KL divergence"
+
+    def __init__(self, beta):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, output):
+        return self.beta * gaussian_kl(output)
+
+
+class AutoencoderLoss(nn.Module):
+    """Reconstruction error plus optional penalty terms: the training criterion.
+
+    Parameters
+    ----------
+    reconstruction : {"squared_error", "binary_crossentropy"}
+        See :func:`reconstruction_error`.
+    penalties : sequence of callables, default=()
+        Each maps the module's output dict to a per-sample penalty of shape
+        ``(batch,)`` that is added to the reconstruction error.
+    feature_reduction : {"mean", "sum"}, default="mean"
+        See :func:`reconstruction_error`; ``"sum"`` with a
+        :class:`GaussianKL` penalty is the negative ELBO.
+    """
+
+    def __init__(self, reconstruction="squared_error", penalties=(), feature_reduction="mean"):
+        super().__init__()
+        self.reconstruction = reconstruction
+        self.penalties = list(penalties)
+        self.feature_reduction = feature_reduction
+
+    def per_sample(self, output, target):
+        """The loss of each sample, shape ``(batch,)``."""
+        loss = reconstruction_error(output, target, self.reconstruction, self.feature_reduction)
+        for penalty in self.penalties:
+            loss = loss + penalty(output)
+        return loss
+
+    def forward(self, output, target):
+        return self.per_sample(output, target).mean()
+
+    def describe(self):
+        """A label for the loss, e.g. ``"squared error + KL sparsity penalty"``."""
+        if self.feature_reduction == "sum" and any(
+            isinstance(p, GaussianKL) for p in self.penalties
+        ):
+            return "negative ELBO"
+        names = [RECONSTRUCTION_NAMES.get(self.reconstruction, self.reconstruction)]
+        return " + ".join(names + [getattr(p, "name", type(p).__name__) for p in self.penalties])

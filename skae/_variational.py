@@ -1,0 +1,139 @@
+"""The variational autoencoder: a generative model with a smooth latent space."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._architectures import IMAGE_SHAPE_ATTR, NETWORK_CHOICE_PARAMS, ArchitectureChoice
+from ._base import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS, BaseAutoencoder
+from ._losses import GaussianKL, negative_elbo
+from ._nn import VariationalModule
+from ._parameters import Param, declare
+
+__all__ = ["VariationalAutoencoder"]
+
+BETA = Param(
+    "beta",
+    1.0,
+    (Interval(numbers.Real, 0, None, closed="left"),),
+    "float",
+    "Weight of the KL divergence in the training loss.",
+)
+
+
+@declare(
+    N_COMPONENTS.replace(description="Dimension of the latent space."),
+    BETA,
+    *NETWORK_CHOICE_PARAMS,
+    *COMMON_PARAMS,
+    attributes=(IMAGE_SHAPE_ATTR, *COMMON_ATTRIBUTES),
+)
+class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
+    """Variational autoencoder (VAE): a generative model with a smooth latent space.
+
+    The encoder gives a Gaussian posterior over the code (mean and
+    log-variance), a code is drawn by reparameterization, and the loss is the
+    negative evidence lower bound (ELBO) with a weight ``beta`` on the KL
+    divergence: reconstruction negative log-likelihood (summed over features:
+    Bernoulli for data in [0, 1], unit-variance Gaussian otherwise) plus
+    ``beta * KL(q(z|x) || N(0, I))`` (Kingma & Welling, 2014; ``beta != 1``
+    is the beta-VAE of Higgins et al., 2017). :meth:`transform` returns the
+    posterior mean, deterministically; :meth:`sample` decodes draws from the
+    prior; :meth:`score_samples` returns each sample's ELBO.
+
+    Parameters
+    ----------
+    <parameters>
+
+    Attributes
+    ----------
+    <attributes>
+
+    See Also
+    --------
+    AutoencoderTransformer : A deterministic code.
+
+    References
+    ----------
+    .. [1] D. P. Kingma and M. Welling, "Auto-encoding variational Bayes",
+       ICLR 2014.
+    .. [2] I. Higgins et al., "beta-VAE: Learning basic visual concepts with
+       a constrained variational framework", ICLR 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import VariationalAutoencoder
+    >>> X = load_digits().data / 16.0
+    >>> vae = VariationalAutoencoder(n_components=4, max_epochs=3, random_state=0).fit(X)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 64)
+    """
+
+    _module_class = VariationalModule
+    _feature_reduction = "sum"
+
+    def _n_encoder_outputs(self):
+        return 2 * self.n_components
+
+    def _loss_penalties(self):
+        return [GaussianKL(self.beta)]
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw new samples: decode codes drawn from the prior ``N(0, I)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws; an int gives the same samples every call.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features), dtype float64
+            The decoder's mean output for each draw, in the units of ``X``.
+
+        Raises
+        ------
+        ValueError
+            If ``n_samples`` is not a positive integer.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        rng = check_random_state(random_state)
+        Z = rng.standard_normal((n_samples, self.n_components)).astype(np.float32)
+        return self._decode(torch.from_numpy(Z))
+
+    def score_samples(self, X):
+        """Evidence lower bound (ELBO) of each sample, in nats.
+
+        ``log p(x | z = mean) - KL(q(z | x) || N(0, I))``, with the posterior
+        mean in place of the expectation over ``q`` (deterministic), and for
+        the Gaussian output the change of units from the network's scaled
+        space to the units of ``X``. Higher is better; low values flag
+        anomalies.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        elbo : ndarray of shape (n_samples,), dtype float64
+        """
+        _, Xt = self._to_tensor(X)
+        module = self.net_.module_
+
+        def elbo(xb):
+            return -negative_elbo(module(xb), xb, self.reconstruction_loss_)
+
+        scores = self._batched(elbo, Xt, "ELBO").double().numpy()
+        return scores - Xt.shape[1] * np.log(self.scale_)
