@@ -366,24 +366,31 @@ def check_custom_shapes(module, x, n_outputs, n_components, n_features):
     try:
         with torch.no_grad():
             encoded = module.encoder(x)
-            want = (len(x), n_outputs)
-            if tuple(encoded.shape) != want:
-                raise ValueError(
-                    f"The encoder maps a batch of shape {tuple(x.shape)} to "
-                    f"{tuple(encoded.shape)}, but this estimator needs {want}: "
-                    f"(batch, {n_outputs}) for n_components={n_components}. Build the "
-                    "encoder's last layer with n_outputs units (a class passed as "
-                    "encoder= receives (n_features, n_outputs))."
-                )
+            _check_shape(
+                "encoder",
+                f"a batch of shape {tuple(x.shape)}",
+                encoded,
+                (len(x), n_outputs),
+                f"(batch, {n_outputs}) for n_components={n_components}. Build the encoder's "
+                "last layer with n_outputs units (a class passed as encoder= receives "
+                "(n_features, n_outputs))",
+            )
             codes = torch.zeros((len(x), n_components), dtype=x.dtype, device=x.device)
-            decoded = module.decoder(codes)
-            want = (len(x), n_features)
-            if tuple(decoded.shape) != want:
-                raise ValueError(
-                    f"The decoder maps codes of shape {tuple(codes.shape)} to "
-                    f"{tuple(decoded.shape)}, but this estimator needs {want}: one flat row "
-                    f"of n_features={n_features} values per code (a class passed as "
-                    "decoder= receives (n_components, n_features))."
-                )
+            _check_shape(
+                "decoder",
+                f"codes of shape {tuple(codes.shape)}",
+                module.decoder(codes),
+                (len(x), n_features),
+                f"one flat row of n_features={n_features} values per code (a class passed "
+                "as decoder= receives (n_components, n_features))",
+            )
     finally:
         module.train(was_training)
+
+
+def _check_shape(what, given, output, want, hint):
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != want:
+        got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+        raise ValueError(
+            f"The {what} maps {given} to {got}, but this estimator needs {want}: {hint}."
+        )

@@ -31,13 +31,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     (kept as ``net_``), with the data held as one float32 tensor. Pass
     ``encoder=`` / ``decoder=`` to train networks of your own instead.
 
-    Parameters
-    ----------
-    <parameters>
-
-    Attributes
-    ----------
-    <attributes>
+    <parameters and attributes>
 
     See Also
     --------
@@ -87,13 +81,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     al. 2016) or transposed convolutions. Any image size works (odd sizes
     too); rows that are not square images are treated as 1-D signals.
 
-    Parameters
-    ----------
-    <parameters>
-
-    Attributes
-    ----------
-    <attributes>
+    <parameters and attributes>
 
     See Also
     --------

@@ -661,9 +661,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Raises
         ------
-        sklearn.exceptions.NotFittedError
-            If called before ``fit``.
-        ValueError
+        sklearn.exceptions.NotFittedError, ValueError
             As :meth:`transform`.
         """
         _, Xt = self._to_tensor(X)
@@ -691,10 +689,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Raises
         ------
-        sklearn.exceptions.NotFittedError
-            If called before ``fit``.
-        ValueError
-            As :meth:`transform`.
+        sklearn.exceptions.NotFittedError, ValueError
+            As :meth:`transform`: before ``fit``, or for an ``X`` that
+            ``transform`` refuses.
         """
         X, Xt = self._to_tensor(X)
         X_rec = self._reconstruct_tensor(Xt)

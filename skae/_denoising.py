@@ -55,13 +55,7 @@ class DenoisingAutoencoder(ArchitectureChoice, BaseAutoencoder):
     returns the denoised ``X``. With ``architecture="conv"`` it is the
     standard convolutional image denoiser.
 
-    Parameters
-    ----------
-    <parameters>
-
-    Attributes
-    ----------
-    <attributes>
+    <parameters and attributes>
 
     See Also
     --------

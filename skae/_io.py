@@ -182,41 +182,11 @@ def _digest(header, tensors):
 def save(estimator, path):
     """Write a fitted skae estimator to a safetensors file that is safe to open.
 
-    Parameters
-    ----------
-    estimator : skae estimator
-        A fitted ``AutoencoderTransformer``, ``ConvolutionalAutoencoder``,
-        ``DenoisingAutoencoder``, ``SparseAutoencoder`` or
-        ``VariationalAutoencoder``.
-    path : str or path-like
-        Where to write; by convention ending in ``.safetensors``.
-
-    Returns
-    -------
-    path : str or path-like
-        ``path``, as given.
-
-    Raises
-    ------
-    sklearn.exceptions.NotFittedError
-        If the estimator is not fitted.
-    ValueError
-        If a parameter cannot be stored as JSON: ``callbacks`` (skorch
-        callback objects), a ``numpy.random.RandomState`` as
-        ``random_state``, or an optimizer class outside ``torch.optim``.
-    TypeError
-        If ``estimator`` is not a skae estimator.
-
-    See Also
-    --------
-    load : Read the file back.
-
-    Notes
-    -----
-    The file holds what ``transform``, ``inverse_transform``, ``score``,
-    ``score_samples`` and ``sample`` need, and the training curves. It does
-    not hold the optimizer's state or skorch's full history; ``fit`` on a
-    loaded estimator trains from scratch, as ``fit`` always does.
+    The implementation of ``estimator.save(path)``, documented there
+    (:meth:`skae.AutoencoderTransformer.save`): parameters and fitted
+    attributes as JSON in the header, weights and fitted arrays as tensors,
+    a SHA-256 digest of the whole. The file does not hold the optimizer's
+    state or skorch's full history.
     """
     from sklearn.utils.validation import check_is_fitted
 

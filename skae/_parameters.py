@@ -13,8 +13,8 @@ lists the parameters it takes in :func:`declare`, which writes
   Sphinx and scikit-learn's ``get_params`` read it) whose body stores every
   argument unchanged, as scikit-learn requires;
 * ``_parameter_constraints``;
-* the docstring's parameter and attribute entries, in place of the
-  ``<parameters>`` and ``<attributes>`` lines.
+* the docstring's "Parameters" and "Attributes" sections, in place of
+  the line ``<parameters and attributes>``.
 
 This is the way skorch templates its shared parameter docs, carried to the
 signature, so that a parameter's default, check and text cannot drift apart
@@ -29,6 +29,8 @@ import textwrap
 from dataclasses import dataclass
 
 __all__ = ["Attr", "Param", "declare"]
+
+MARKER = "<parameters and attributes>"
 
 
 def _indent_block(text, indent):
@@ -85,14 +87,22 @@ class Attr:
         return f"{self.name} : {self.type_doc}\n{_indent_block(self.description, 4)}"
 
 
-def _fill(doc, marker, entries):
-    """Replace the line holding only ``marker`` with ``entries``, at its indentation."""
+def _fill(doc, marker, sections):
+    """Replace the line holding only ``marker`` with numpydoc ``sections``.
+
+    ``sections`` is a sequence of ``(title, entries)``; the text takes the
+    marker line's indentation.
+    """
+    blocks = [
+        f"{title}\n{'-' * len(title)}\n" + "\n".join(e.numpydoc() for e in entries)
+        for title, entries in sections
+        if entries
+    ]
     lines = doc.split("\n")
     for i, line in enumerate(lines):
         if line.strip() == marker:
             indent = len(line) - len(line.lstrip())
-            text = "\n".join(entry.numpydoc() for entry in entries)
-            lines[i] = _indent_block(text, indent)
+            lines[i] = _indent_block("\n\n".join(blocks), indent)
             return "\n".join(lines)
     raise ValueError(f"docstring has no {marker} line")
 
@@ -106,7 +116,7 @@ def declare(*params, attributes=()):
         The class's parameters, in signature order; only those marked
         ``positional`` may come by position, the rest are keyword-only.
     attributes : sequence of Attr, default=()
-        Fitted attributes, documented in place of ``<attributes>``.
+        Fitted attributes.
 
     Returns
     -------
@@ -143,8 +153,9 @@ def declare(*params, attributes=()):
         __init__.__module__ = cls.__module__
         cls.__init__ = __init__
         cls._parameter_constraints = {p.name: list(p.constraints) for p in params}
-        doc = _fill(cls.__doc__, "<parameters>", params)
-        cls.__doc__ = _fill(doc, "<attributes>", attributes) if attributes else doc
+        cls.__doc__ = _fill(
+            cls.__doc__, MARKER, [("Parameters", params), ("Attributes", attributes)]
+        )
         return cls
 
     return decorate

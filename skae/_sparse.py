@@ -83,13 +83,7 @@ class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
     much of the code (on MNIST with 8 code units, half of them were dead
     even without a penalty). When that happens ``fit`` warns.
 
-    Parameters
-    ----------
-    <parameters>
-
-    Attributes
-    ----------
-    <attributes>
+    <parameters and attributes>
 
     See Also
     --------

@@ -47,13 +47,7 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
     posterior mean, deterministically; :meth:`sample` decodes draws from the
     prior; :meth:`score_samples` returns each sample's ELBO.
 
-    Parameters
-    ----------
-    <parameters>
-
-    Attributes
-    ----------
-    <attributes>
+    <parameters and attributes>
 
     See Also
     --------

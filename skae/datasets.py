@@ -203,21 +203,31 @@ def load_fashion_mnist(
     )
 
 
-load_mnist.__doc__ = _DOC.format(
-    title="MNIST handwritten digits",
-    n_train="60 000",
-    files="``train-images-idx3-ubyte.gz`` etc.",
-    openml="mnist_784",
-    name="mnist",
-    reference=".. [1] Y. LeCun, C. Cortes and C. J. C. Burges, The MNIST database of "
-    "handwritten digits, http://yann.lecun.com/exdb/mnist/",
-)
-load_fashion_mnist.__doc__ = _DOC.format(
-    title="Fashion-MNIST clothing images",
-    n_train="60 000",
-    files="same names as MNIST's",
-    openml="Fashion-MNIST",
-    name="fashion_mnist",
-    reference=".. [1] H. Xiao, K. Rasul and R. Vollgraf, Fashion-MNIST: a novel image "
-    "dataset for benchmarking machine learning algorithms, arXiv:1708.07747, 2017.",
-)
+# title, files, OpenML name, name, reference: one row per loader.
+_DOC_FIELDS = {
+    load_mnist: (
+        "MNIST handwritten digits",
+        "``train-images-idx3-ubyte.gz`` etc.",
+        "mnist_784",
+        "mnist",
+        ".. [1] Y. LeCun, C. Cortes and C. J. C. Burges, The MNIST database of "
+        "handwritten digits, http://yann.lecun.com/exdb/mnist/",
+    ),
+    load_fashion_mnist: (
+        "Fashion-MNIST clothing images",
+        "same names as MNIST's",
+        "Fashion-MNIST",
+        "fashion_mnist",
+        ".. [1] H. Xiao, K. Rasul and R. Vollgraf, Fashion-MNIST: a novel image "
+        "dataset for benchmarking machine learning algorithms, arXiv:1708.07747, 2017.",
+    ),
+}
+for _loader, (_title, _files, _openml, _name, _reference) in _DOC_FIELDS.items():
+    _loader.__doc__ = _DOC.format(
+        title=_title,
+        n_train="60 000",
+        files=_files,
+        openml=_openml,
+        name=_name,
+        reference=_reference,
+    )

@@ -149,8 +149,6 @@ class ReconstructionDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.decomposition import PCA
     >>> from skae import AutoencoderTransformer
@@ -235,9 +233,9 @@ class ReconstructionDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Where to draw; None makes a new figure.
+            As in :meth:`from_estimator`.
         cmap : str, default="gray_r"
-            Colormap for single-channel images.
+            As in :meth:`from_estimator`.
 
         Returns
         -------
@@ -290,8 +288,6 @@ class LatentSpaceDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_digits
     >>> from skae import AutoencoderTransformer
     >>> from skae.plotting import LatentSpaceDisplay
@@ -450,8 +446,6 @@ class TrainingCurveDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_digits
     >>> from skae import AutoencoderTransformer
     >>> from skae.plotting import TrainingCurveDisplay
@@ -516,12 +510,14 @@ class TrainingCurveDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
         log_scale : bool, default=False
-            Logarithmic loss axis.
+            As in :meth:`from_estimator`.
 
         Returns
         -------
         display : TrainingCurveDisplay
+            ``self``, with ``ax_``, ``figure_`` and ``lines_`` set.
         """
         ax = _axes(ax, "TrainingCurveDisplay")
         epochs = np.arange(1, len(self.loss_curve) + 1)
@@ -569,8 +565,6 @@ class SampleGridDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_digits
     >>> from skae import VariationalAutoencoder
     >>> from skae.plotting import SampleGridDisplay

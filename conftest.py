@@ -1,0 +1,6 @@
+"""pytest configuration for the doctests in skae/ and the tests in tests/:
+figures are drawn off screen."""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
