@@ -573,10 +573,6 @@ def test_bad_fit_raises_and_leaves_no_fitted_state(
     assert_not_fitted(ae)
 
 
-def test_invalid_parameter_error_is_a_value_error():
-    assert issubclass(InvalidParameterError, ValueError)
-
-
 def test_transform_and_inverse_transform_errors(digits01, make_ae):
     X, _ = digits01
     ae = make_ae(n_components=3)
