@@ -21,6 +21,8 @@ The loss terms live in :mod:`skae._losses`, the networks in :mod:`skae._nn`.
 from __future__ import annotations
 
 import math
+import threading
+from contextlib import contextmanager
 
 import torch
 from skorch import NeuralNet
@@ -32,6 +34,10 @@ from tqdm.auto import tqdm
 # (the last one is padded), so that a row's result never depends, even in
 # the last bit, on how many rows came with it.
 INFERENCE_BATCH_SIZE = 256
+
+# The function ``infer`` applies while ``apply_batched`` runs, per thread and
+# per net: two threads may transform with one fitted estimator at once.
+_inference_fns = threading.local()
 
 
 class TensorData(torch.utils.data.Dataset):
@@ -104,7 +110,6 @@ class AutoencoderNet(NeuralNet):
     def __init__(self, *args, corruption=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.corruption = corruption
-        self._inference_fn = None
 
     def get_dataset(self, X, y=None):
         if isinstance(X, TensorData):
@@ -135,9 +140,21 @@ class AutoencoderNet(NeuralNet):
         return loss
 
     def infer(self, x, **fit_params):
-        if self._inference_fn is None:
+        fn = getattr(_inference_fns, "by_net", {}).get(id(self))
+        if fn is None:
             return super().infer(x, **fit_params)
-        return self._inference_fn(to_tensor(x, device=self.device))
+        return fn(to_tensor(x, device=self.device))
+
+    @contextmanager
+    def _inferring(self, fn):
+        """Make ``infer`` apply ``fn`` in this thread while the block runs."""
+        if not hasattr(_inference_fns, "by_net"):
+            _inference_fns.by_net = {}
+        _inference_fns.by_net[id(self)] = fn
+        try:
+            yield
+        finally:
+            del _inference_fns.by_net[id(self)]
 
     def apply_batched(self, fn, X, progress=False, desc=None):
         """``fn`` (e.g. ``module_.encode``) applied to the rows of ``X``, by skorch's
@@ -162,8 +179,7 @@ class AutoencoderNet(NeuralNet):
             and without gradients.
         """
         dataset = PaddedTensorData(X)
-        self._inference_fn = fn
-        try:
+        with self._inferring(fn):
             batches = self.forward_iter(dataset, training=False)
             outputs = list(
                 tqdm(
@@ -175,8 +191,6 @@ class AutoencoderNet(NeuralNet):
                     disable=not progress,
                 )
             )
-        finally:
-            self._inference_fn = None
         if not outputs:
             return X.new_empty((0,))
         return torch.cat(outputs)[: len(X)]

@@ -623,3 +623,19 @@ def test_user_arrays_never_modified(digits, make_ae, dtype, scale):
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(Z, Z_before)
     assert X.dtype == dtype
+
+
+def test_concurrent_inference_from_threads_gives_the_sequential_results(digits01, make_ae):
+    # A fitted model served from several threads (a web app, joblib's
+    # threading backend): encode and reconstruct at once, never mixed up.
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, _ = digits01
+    ae = make_ae().fit(X[:300])
+    Z, X_rec = ae.transform(X), ae.reconstruct(X)
+    methods = [ae.transform, ae.reconstruct] * 10
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda method: method(X), methods))
+    for method, result in zip(methods, results, strict=True):
+        expected = Z if method == ae.transform else X_rec
+        np.testing.assert_array_equal(result, expected)
