@@ -365,7 +365,7 @@ def check_custom_shapes(module, x, n_outputs, n_components, n_features):
     module.eval()
     try:
         with torch.no_grad():
-            encoded = module.encoder(x)
+            encoded = _probe("encoder", module.encoder, x, f"a batch of shape {tuple(x.shape)}")
             _check_shape(
                 "encoder",
                 f"a batch of shape {tuple(x.shape)}",
@@ -379,13 +379,26 @@ def check_custom_shapes(module, x, n_outputs, n_components, n_features):
             _check_shape(
                 "decoder",
                 f"codes of shape {tuple(codes.shape)}",
-                module.decoder(codes),
+                _probe("decoder", module.decoder, codes, f"codes of shape {tuple(codes.shape)}"),
                 (len(x), n_features),
                 f"one flat row of n_features={n_features} values per code (a class passed "
                 "as decoder= receives (n_components, n_features))",
             )
     finally:
         module.train(was_training)
+
+
+def _probe(what, part, x, given):
+    """``part(x)``, with a failure inside the user's module reported as a ValueError."""
+    try:
+        return part(x)
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        sizes = "(n_features, n_outputs)" if what == "encoder" else "(n_components, n_features)"
+        raise ValueError(
+            f"The {what} cannot map {given} ({type(exc).__name__}: {exc}). A module "
+            f"instance must be built for these sizes; a class passed as {what}= receives "
+            f"{sizes} and is built for them."
+        ) from exc
 
 
 def _check_shape(what, given, output, want, hint):

@@ -85,7 +85,15 @@ def _to_json(value, what):
     if what in _MODULE_PARAMS and value is not None:
         if isinstance(value, nn.Module):
             return {"__module_instance__": type(value).__name__}
-        return {"__module_class__": getattr(value, "__name__", repr(value))}
+        name = getattr(value, "__name__", None)
+        if not (isinstance(name, str) and name.isidentifier()):
+            raise ValueError(
+                f"{what}={value!r} has no name a model file can refer to (a lambda or "
+                "functools.partial): pass the module class itself as "
+                f"{what}= and its keyword arguments as {what}_params, or use pickle for "
+                "files you only open yourself."
+            )
+        return {"__module_class__": name}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):
@@ -122,8 +130,8 @@ def _from_json(value, modules=None):
         if "__dict__" in value and isinstance(value["__dict__"], dict):
             return {k: _from_json(v, modules) for k, v in value["__dict__"].items()}
         for tag in ("__module_class__", "__module_instance__"):
-            if tag in value:
-                return _trusted_module(str(value[tag]), tag == "__module_instance__", modules)
+            if tag in value:  # checked by _check_trusted_modules first
+                return modules[str(value[tag])]
         if "__object_array__" in value:
             return np.array(
                 [_from_json(v, modules) for v in value["__object_array__"]], dtype=object
@@ -141,29 +149,43 @@ class UntrustedModuleError(ValueError):
     """A model file needs a module class the caller did not name in ``modules``."""
 
 
-def _trusted_module(name, instance, modules):
-    """The caller's class (or instance) for a module the file names ``name``."""
-    kind = "an instance of" if instance else "built by"
-    if not modules or name not in modules:
+def _module_tags(value):
+    """``(name, is_instance)`` of every user module a stored parameter value names."""
+    if isinstance(value, list):
+        return [tag for v in value for tag in _module_tags(v)]
+    if not isinstance(value, dict):
+        return []
+    for key, instance in (("__module_class__", False), ("__module_instance__", True)):
+        if key in value:
+            return [(str(value[key]), instance)]
+    return [tag for v in value.values() for tag in _module_tags(v)]
+
+
+def _check_trusted_modules(raw_params, modules):
+    """Raise one error naming every user module ``modules`` lacks or gives wrongly."""
+    modules = modules or {}
+    problems = []
+    for name, instance in _module_tags(raw_params):
+        value = modules.get(name)
+        if value is None:
+            kind = "an instance of" if instance else "built by"
+            problems.append(f"{name!r} (the encoder or decoder was {kind} it; pass {name})")
+        elif instance and not isinstance(value, nn.Module):
+            problems.append(
+                f"{name!r} (given as an instance at fit: pass an instance, not "
+                f"{type(value).__name__})"
+            )
+        elif not instance and (isinstance(value, nn.Module) or not callable(value)):
+            problems.append(
+                f"{name!r} (the class or function that built it, not {type(value).__name__})"
+            )
+    if problems:
+        wanted = ", ".join(f"{name!r}: {name}" for name, _ in _module_tags(raw_params))
         raise UntrustedModuleError(
-            f"the model's encoder or decoder was {kind} {name!r}, a module of your own; "
-            "load never imports code named in a file. Pass the trusted code: "
-            f"skae.load(path, modules={{{name!r}: {name}}})"
-            + (" with a module instance, as you passed it to fit." if instance else ".")
+            "the model uses modules of your own, and load never imports code a file "
+            f"names: pass the trusted code as skae.load(path, modules={{{wanted}}}). "
+            "Missing or wrong: " + "; ".join(problems) + "."
         )
-    value = modules[name]
-    if instance and not isinstance(value, nn.Module):
-        raise UntrustedModuleError(
-            f"the model's encoder or decoder was an instance of {name!r}, given as an "
-            f"instance at fit: pass an instance in modules={{{name!r}: ...}}, not "
-            f"{type(value).__name__}; its weights are replaced by the file's."
-        )
-    if not instance and (isinstance(value, nn.Module) or not callable(value)):
-        raise UntrustedModuleError(
-            f"the model's encoder or decoder was built by the class or function {name!r}: "
-            f"pass that class in modules={{{name!r}: ...}}, not {type(value).__name__}."
-        )
-    return value
 
 
 def _digest(header, tensors):
@@ -253,8 +275,11 @@ def load(path, *, device=None, modules=None):
         ``encoder`` / ``decoder``, by the name the file gives it (the class
         or function name): ``{"MyEncoder": MyEncoder}`` for a class passed
         at fit (built again with the saved ``encoder_params``), or
-        ``{"MyEncoder": MyEncoder(...)}`` for an instance passed at fit
-        (its weights are replaced by the file's).
+        ``{"MyEncoder": MyEncoder(...)}`` for an instance passed at fit: a
+        copy of it, with the file's weights, becomes the fitted network;
+        your instance is left as it is and becomes the ``encoder``
+        parameter (a later ``fit`` starts from its weights, as a fit with
+        that instance would).
 
     Returns
     -------
@@ -302,7 +327,9 @@ def load(path, *, device=None, modules=None):
         raise _bad_file(path, f"unknown estimator {name!r}; skae has {sorted(_ESTIMATOR_CLASSES)}.")
     cls = _ESTIMATOR_CLASSES[name]
     try:
-        params = {k: _from_json(v, modules) for k, v in json.loads(header["params"]).items()}
+        raw_params = json.loads(header["params"])
+        _check_trusted_modules(raw_params, modules)
+        params = {k: _from_json(v, modules) for k, v in raw_params.items()}
         attributes = {k: _from_json(v) for k, v in json.loads(header["attributes"]).items()}
     except UntrustedModuleError as exc:
         raise UntrustedModuleError(f"{os.fspath(path)!s}: {exc}") from None
