@@ -1,0 +1,183 @@
+"""Model files written by skae 0.1.0 load in this release and give the same outputs.
+
+``tests/data/models-0.1.0/`` holds, for each model, ``<name>.safetensors``
+written by skae 0.1.0 and ``<name>.npz`` with its outputs; ``make_models.py``
+there says how they were made: fitted on the first 200 digits scaled to
+[0, 1], the ``_frame`` one on a DataFrame with columns ``pixel_0..pixel_63``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from sklearn.datasets import load_digits
+
+import skae
+from skae import VariationalAutoencoder
+from skae._io import _digest
+
+torch.set_num_threads(1)
+
+MODELS_DIR = Path(__file__).resolve().parent / "data" / "models-0.1.0"
+MODEL_FILES = sorted(MODELS_DIR.glob("*.safetensors"))
+NEW_PARAMS = ("encoder", "encoder_params", "decoder", "decoder_params", "optimizer_params")
+
+
+@cache
+def _data():
+    X = load_digits().data[:200] / 16.0
+    X.setflags(write=False)
+    return X
+
+
+def _input_for(path):
+    X = _data().copy()
+    if path.stem.endswith("_frame"):
+        return pd.DataFrame(X, columns=[f"pixel_{i}" for i in range(X.shape[1])])
+    return X
+
+
+def _header(path):
+    with safe_open(str(path), framework="pt") as f:
+        return dict(f.metadata())
+
+
+def _rewrite(path, edit):
+    """Rewrite a model file after ``edit(header, tensors)``, with a fresh digest."""
+    with safe_open(str(path), framework="pt") as f:
+        header = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    header.pop("sha256")
+    edit(header, tensors)
+    header["sha256"] = _digest(header, tensors)
+    save_file(tensors, str(path), metadata=header)
+
+
+def _drop_param(name):
+    def edit(header, tensors):
+        params = json.loads(header["params"])
+        del params[name]
+        header["params"] = json.dumps(params, sort_keys=True)
+
+    return edit
+
+
+def test_every_estimator_has_a_model_file():
+    assert len(MODEL_FILES) >= 10
+    names = {_header(p)["estimator"] for p in MODEL_FILES}
+    assert names == {
+        "AutoencoderTransformer",
+        "ConvolutionalAutoencoder",
+        "DenoisingAutoencoder",
+        "SparseAutoencoder",
+        "VariationalAutoencoder",
+    }
+    for path in MODEL_FILES:
+        assert path.with_suffix(".npz").is_file(), path.name
+
+
+@pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: p.stem)
+def test_old_model_file_gives_the_same_outputs(path):
+    header = _header(path)
+    assert (header["format_version"], header["skae_version"]) == ("1", "0.1.0")
+    expected = np.load(path.with_suffix(".npz"))
+    data = _input_for(path)
+
+    loaded = skae.load(path)
+    assert type(loaded).__name__ == header["estimator"]
+    np.testing.assert_array_equal(loaded.transform(data), expected["transform"])
+    Z = expected["transform"][:5]
+    np.testing.assert_array_equal(loaded.inverse_transform(Z), expected["inverse_transform"])
+    np.testing.assert_array_equal(loaded.score_samples(data), expected["score_samples"])
+    if isinstance(loaded, VariationalAutoencoder):
+        np.testing.assert_array_equal(loaded.sample(3, random_state=1), expected["sample"])
+    else:
+        assert "sample" not in expected
+
+
+@pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: p.stem)
+def test_old_model_file_takes_the_new_defaults(path):
+    loaded = skae.load(path)
+    params = loaded.get_params()
+    stored = json.loads(_header(path)["params"])
+    assert set(params) == set(stored) | set(NEW_PARAMS)
+    for name in NEW_PARAMS:
+        assert params[name] is None, name
+    assert params["device"] == "cpu" and params["random_state"] == 0
+
+
+def test_old_model_file_keeps_feature_names_and_refits():
+    path = MODELS_DIR / "dense_adamw_frame.safetensors"
+    loaded = skae.load(path)
+    assert loaded.get_params()["optimizer"] is torch.optim.AdamW
+    assert list(loaded.feature_names_in_) == [f"pixel_{i}" for i in range(64)]
+    assert list(loaded.get_feature_names_out()) == [
+        "autoencodertransformer0",
+        "autoencodertransformer1",
+        "autoencodertransformer2",
+    ]
+    expected = np.load(path.with_suffix(".npz"))
+    # Fitting the loaded estimator again reproduces the 0.1.0 fit (same seed).
+    refit = loaded.fit(_input_for(path))
+    np.testing.assert_array_equal(refit.transform(_input_for(path)), expected["transform"])
+
+
+def test_old_model_file_saves_in_the_new_format(tmp_path):
+    path = MODELS_DIR / "vae.safetensors"
+    loaded = skae.load(path)
+    resaved = loaded.save(tmp_path / "vae.safetensors")
+    assert _header(resaved)["format_version"] == "2"
+    again = skae.load(resaved)
+    expected = np.load(path.with_suffix(".npz"))
+    np.testing.assert_array_equal(again.transform(_data()), expected["transform"])
+    np.testing.assert_array_equal(again.sample(3, random_state=1), expected["sample"])
+
+
+@pytest.mark.parametrize("missing", ["lr", "hidden_layer_sizes", "n_components"])
+def test_old_file_missing_a_parameter_of_its_version_is_refused(missing, tmp_path):
+    path = tmp_path / "dense.safetensors"
+    shutil.copyfile(MODELS_DIR / "dense.safetensors", path)
+    _rewrite(path, _drop_param(missing))
+    with pytest.raises(ValueError, match="not a valid skae model file.*parameters"):
+        skae.load(path)
+
+
+def test_new_file_missing_a_new_parameter_is_refused(tmp_path):
+    # Only a version 1 file may lack the parameters added in version 2.
+    path = tmp_path / "dense.safetensors"
+    skae.load(MODELS_DIR / "dense.safetensors").save(path)
+    skae.load(path)
+    _rewrite(path, _drop_param("optimizer_params"))
+    with pytest.raises(ValueError, match="not a valid skae model file.*parameters"):
+        skae.load(path)
+
+
+def test_old_file_with_an_unknown_parameter_is_refused(tmp_path):
+    path = tmp_path / "dense.safetensors"
+    shutil.copyfile(MODELS_DIR / "dense.safetensors", path)
+
+    def add(header, tensors):
+        params = json.loads(header["params"])
+        params["injected"] = 1
+        header["params"] = json.dumps(params, sort_keys=True)
+
+    _rewrite(path, add)
+    with pytest.raises(ValueError, match="not a valid skae model file.*parameters"):
+        skae.load(path)
+
+
+def test_unknown_format_version_is_refused(tmp_path):
+    path = tmp_path / "dense.safetensors"
+    shutil.copyfile(MODELS_DIR / "dense.safetensors", path)
+    _rewrite(path, lambda header, tensors: header.update(format_version="99"))
+    with pytest.raises(ValueError, match="format version '99'.*upgrade skae"):
+        skae.load(path)
