@@ -9,7 +9,8 @@ from ._architectures import (
     DENSE_PARAMS,
     IMAGE_SHAPE_ATTR,
 )
-from ._base import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS, BaseAutoencoder
+from ._base import BaseAutoencoder
+from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
 from ._parameters import declare
 
 __all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]

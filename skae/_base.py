@@ -3,10 +3,9 @@
 :class:`BaseAutoencoder` holds validation, the input scaling, the seeded
 training through :class:`skae._net.AutoencoderNet`, ``transform`` /
 ``inverse_transform`` / ``reconstruct`` / ``score`` and the fitted
-attributes, once; the training parameters every estimator takes are declared
-here (:mod:`skae._parameters`). A public estimator declares its parameters
-with :func:`skae._parameters.declare` and picks its parts through small
-hooks:
+attributes, once. A public estimator declares its parameters with
+:func:`skae._parameters.declare` (the ones every estimator takes are in
+:mod:`skae._common_params`) and picks its parts through small hooks:
 
 * ``_architecture()`` -- the built-in network (:mod:`skae._architectures`);
 * ``_module_class`` and ``_n_encoder_outputs()`` -- the VAE's Gaussian head;
@@ -20,7 +19,6 @@ hooks:
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import torch
@@ -31,225 +29,21 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from skorch.utils import noop
 
-from ._architectures import CUSTOM_MODULE_PARAMS, build_custom_module, check_custom_shapes
+from ._architectures import build_custom_module, check_custom_shapes
 from ._io import register_estimator_class, save
 from ._losses import AutoencoderLoss
 from ._net import AutoencoderNet, TensorData
 from ._nn import AutoencoderModule
-from ._parameters import Attr, Param
-from ._runtime import OPTIMIZERS, resolve_device, resolve_optimizer, seeded, torch_seed
+from ._runtime import resolve_device, resolve_optimizer, seeded, torch_seed
 
 # With verbose >= 1, transform / inverse_transform / score_samples show a
 # progress bar from this many rows on (a fraction of a second below it).
 PROGRESS_MIN_ROWS = 10_000
-
-# ------------------------------------------------ the shared parameters
-N_COMPONENTS = Param(
-    "n_components",
-    2,
-    (Interval(numbers.Integral, 1, None, closed="left"),),
-    "int",
-    """Width of the bottleneck: the number of values in each code. Must be
-    at most ``n_features``.""",
-    positional=True,
-)
-# A denoising or sparse code may be overcomplete: the noise or the penalty,
-# not the width, keeps the network from learning the identity.
-OVERCOMPLETE_N_COMPONENTS = N_COMPONENTS.replace(
-    default=32,
-    description="""Width of the code. May exceed ``n_features`` (an
-    overcomplete code): the corruption or the penalty, not the width, keeps
-    the network from learning the identity.""",
-)
-
-TRAINING_PARAMS = (
-    Param(
-        "output_activation",
-        "auto",
-        (StrOptions({"auto", "sigmoid", "identity"}),),
-        '{"auto", "sigmoid", "identity"}',
-        """``"sigmoid"``: outputs in [0, 1], trained with binary cross-entropy
-        (needs ``X`` in [0, 1], e.g. pixel intensities). ``"identity"``:
-        unbounded outputs trained with the squared error; inside the
-        estimator each feature is centred (``mean_``) and all are divided by
-        one global scale (``scale_``), so that the network sees values of
-        order 1 whatever the units while the loss stays the squared error in
-        the units of ``X`` (what PCA minimises). As with PCA, features of
-        very different scales count by their variance: put a
-        :class:`~sklearn.preprocessing.StandardScaler` first to weigh them
-        equally. ``"auto"``: ``"sigmoid"`` when the training data lies in
-        [0, 1], else ``"identity"``. The choice made is in
-        ``output_activation_``.""",
-    ),
-    Param(
-        "max_epochs",
-        "auto",
-        (Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})),
-        'int or "auto"',
-        """Maximum number of passes over the training data. ``"auto"`` sets a
-        budget of mini-batch updates -- about 10 000 for a dense network,
-        5 000 for a convolutional one (the built-in network's, also with your
-        own modules) -- as 10 to 200 epochs: ``ceil(steps / ceil(n_train /
-        batch_size))`` clipped to [10, 200]. A large data set needs fewer
-        passes than a small one; training can stop earlier on ``tol`` (see
-        ``n_iter_no_change``).""",
-    ),
-    Param(
-        "batch_size",
-        128,
-        (Interval(numbers.Integral, 1, None, closed="left"),),
-        "int",
-        "Number of samples per mini-batch.",
-    ),
-    Param(
-        "lr",
-        1e-3,
-        (Interval(numbers.Real, 0, None, closed="neither"),),
-        "float",
-        "Learning rate of the optimizer.",
-    ),
-    Param(
-        "optimizer",
-        "adam",
-        (StrOptions(set(OPTIMIZERS)), type),
-        '{"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class',
-        "The optimizer, by name or as a ``torch.optim.Optimizer`` subclass.",
-    ),
-    Param(
-        "optimizer_params",
-        None,
-        (dict, None),
-        "dict or None",
-        """Further keyword arguments of the optimizer, e.g.
-        ``{"weight_decay": 1e-4}``, ``{"momentum": 0.9}`` (SGD) or
-        ``{"betas": (0.9, 0.99)}``; ``lr`` is a parameter of its own. A key
-        the optimizer does not take is a ``ValueError`` at ``fit``.""",
-    ),
-    Param(
-        "device",
-        "auto",
-        (str, torch.device),
-        "str or torch.device",
-        """Where the network trains and runs: ``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ... ``"auto"`` picks ``"cuda"`` when a GPU is visible,
-        else ``"cpu"``. Data moves to the device one mini-batch at a time.""",
-    ),
-    Param(
-        "early_stopping",
-        False,
-        ("boolean",),
-        "bool",
-        """If True, hold out ``validation_fraction`` of the training data and
-        stop when the validation loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; the weights of the best epoch are kept.
-        If False, stop when the *training* loss has not improved by ``tol``
-        for ``n_iter_no_change`` epochs (as MLPRegressor).""",
-    ),
-    Param(
-        "validation_fraction",
-        0.1,
-        (Interval(numbers.Real, 0, 1, closed="neither"),),
-        "float",
-        "Fraction of the training data held out when ``early_stopping=True``.",
-    ),
-    Param(
-        "n_iter_no_change",
-        10,
-        (Interval(numbers.Integral, 1, None, closed="left"),),
-        "int",
-        """Number of epochs without an improvement of at least ``tol`` before
-        training stops.""",
-    ),
-    Param(
-        "tol",
-        1e-4,
-        (Interval(numbers.Real, 0, None, closed="left"),),
-        "float",
-        "Smallest decrease of the monitored loss that counts as improvement.",
-    ),
-    Param(
-        "random_state",
-        None,
-        ("random_state",),
-        "int, RandomState instance or None",
-        """Seeds weight initialisation, mini-batch order, corruption and the
-        validation split. An int gives the same codes, bit for bit, on CPU.
-        Torch's global random state is left as it was.""",
-    ),
-    Param(
-        "verbose",
-        0,
-        ("verbose",),
-        "int",
-        """0 prints nothing. 1 prints one log line per epoch (skorch's
-        ``PrintLog``), a tqdm progress bar over each epoch's batches
-        (skorch's ``ProgressBar``) and the reason training stopped; then
-        ``transform`` and the other inference methods show a progress bar on
-        inputs of 10 000 rows or more.""",
-    ),
-    Param(
-        "callbacks",
-        None,
-        (list, None),
-        "list of skorch callbacks or (name, callback) tuples, or None",
-        """Extra skorch callbacks for the training loop (for example
-        ``skorch.callbacks.LRScheduler``). A model with callbacks cannot be
-        saved with ``save``; pickle it, or drop them with ``set_params``.""",
-    ),
-)
-
-# The trailing parameters of every estimator: its network halves, then training.
-COMMON_PARAMS = (*CUSTOM_MODULE_PARAMS, *TRAINING_PARAMS)
-
-COMMON_ATTRIBUTES = (
-    Attr(
-        "net_",
-        "skorch.NeuralNet",
-        """The trained skorch net; ``net_.module_`` is the torch module with
-        ``encode`` and ``decode``, ``net_.history`` the training history.""",
-    ),
-    Attr("n_features_in_", "int", "Number of features seen during fit."),
-    Attr(
-        "feature_names_in_",
-        "ndarray of shape (n_features,)",
-        "Names of features seen during fit, when ``X`` has string column names.",
-    ),
-    Attr("n_iter_", "int", "Number of epochs run."),
-    Attr(
-        "loss_curve_",
-        "list of float",
-        "Training loss after each epoch (the loss being minimised).",
-    ),
-    Attr(
-        "validation_loss_curve_",
-        "list of float or None",
-        "Validation loss after each epoch when ``early_stopping=True``.",
-    ),
-    Attr("output_activation_", '{"sigmoid", "identity"}', "The output activation used."),
-    Attr(
-        "reconstruction_loss_",
-        '{"binary_crossentropy", "squared_error"}',
-        "The reconstruction loss the network was trained with.",
-    ),
-    Attr(
-        "mean_",
-        "ndarray of shape (n_features,), dtype float64",
-        """Per-feature mean subtracted before encoding (zeros when
-        ``output_activation_ == "sigmoid"``).""",
-    ),
-    Attr(
-        "scale_",
-        "float",
-        """Global scale the centred data is divided by before encoding: the
-        root of the mean feature variance (1.0 for ``"sigmoid"``).""",
-    ),
-)
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._architectures import IMAGE_SHAPE_ATTR, NETWORK_CHOICE_PARAMS, ArchitectureChoice
-from ._base import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS, BaseAutoencoder
+from ._base import BaseAutoencoder
+from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
 from ._losses import GaussianKL, negative_elbo
 from ._nn import VariationalModule
 from ._parameters import Param, declare
