@@ -3,7 +3,8 @@
 ``SKAE_DATA_HOME`` (the folder of the four IDX ``.gz`` files) wins; else the
 project's ``../shared/data/mnist``; else :func:`skae.datasets.load_mnist`
 fetches from OpenML. ``SKAE_EXAMPLE_N_TRAIN`` and ``SKAE_EXAMPLE_MAX_EPOCHS``
-shrink a run (the test suite runs every example that way).
+shrink a run: ``tests/test_examples.py`` runs every example that way, with
+settings of its own for each, and checks the numbers it prints.
 """
 
 import os

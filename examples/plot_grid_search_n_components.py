@@ -47,6 +47,8 @@ for k, acc in zip(widths, accuracy, strict=True):
 unsupervised = GridSearchCV(ae, {"n_components": widths}, cv=3).fit(X)
 mse = -unsupervised.cv_results_["mean_test_score"]
 chosen = widths[int(np.flatnonzero(mse <= 1.1 * mse.min())[0])]
+lowest = unsupervised.best_params_["n_components"]
+print(f"without labels: best_params_ (lowest error) n_components={lowest}")
 print(f"without labels: smallest n_components within 10% of the best error: {chosen}")
 for k, err in zip(widths, mse, strict=True):
     print(f"  n_components={k:>2}: cross-validated reconstruction MSE {err:.4f}")
