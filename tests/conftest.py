@@ -78,6 +78,34 @@ def make_ae():
     return make
 
 
+@pytest.fixture
+def X():
+    """The first 200 digits scaled to [0, 1]: float64, shape (200, 64), a fresh copy."""
+    X, _ = _digits()
+    return X[:200] / 16.0
+
+
+@pytest.fixture(scope="session")
+def rewrite_model_file():
+    """``rewrite(path, edit)``: rewrite a model file after ``edit(header, tensors)``,
+    with a fresh digest: what a deliberate forger (not an accident) would do."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from skae._io import _digest
+
+    def rewrite(path, edit):
+        with safe_open(str(path), framework="pt") as f:
+            header = dict(f.metadata())
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        header.pop("sha256")
+        edit(header, tensors)
+        header["sha256"] = _digest(header, tensors)
+        save_file(tensors, str(path), metadata=header)
+
+    return rewrite
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
     """Folder of the original MNIST IDX files; skips the test where absent."""

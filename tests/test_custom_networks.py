@@ -9,15 +9,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from functools import cache
 
 import numpy as np
 import pytest
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
@@ -25,36 +21,15 @@ import skae
 from skae import (
     AutoencoderTransformer,
     ConvolutionalAutoencoder,
-    DenoisingAutoencoder,
-    SparseAutoencoder,
     VariationalAutoencoder,
 )
-from skae._io import _digest
 from skae._nn import ConvEncoder, DenseDecoder, DenseEncoder
 
 torch.set_num_threads(1)
 
 FAST = {"max_epochs": 2, "random_state": 0, "device": "cpu"}
-ESTIMATORS = [
-    AutoencoderTransformer,
-    ConvolutionalAutoencoder,
-    DenoisingAutoencoder,
-    SparseAutoencoder,
-    VariationalAutoencoder,
-]
-
-
-@cache
-def _digits01():
-    X = load_digits().data[:200] / 16.0
-    X.setflags(write=False)
-    return X
-
-
-@pytest.fixture
-def X():
-    """The first 200 digits scaled to [0, 1], shape (200, 64)."""
-    return _digits01().copy()
+# Every public estimator class (the test in test_parameters.py checks the list).
+ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if name != "load"]
 
 
 class TinyEncoder(nn.Module):
@@ -109,18 +84,6 @@ def _assert_same_outputs(loaded, est, X):
     Z = est.transform(X[:5])
     np.testing.assert_array_equal(loaded.inverse_transform(Z), est.inverse_transform(Z))
     np.testing.assert_array_equal(loaded.score_samples(X), est.score_samples(X))
-
-
-def _rewrite(path, edit):
-    """Rewrite a model file after ``edit(header, tensors)``, with a fresh digest:
-    what a deliberate forger would do."""
-    with safe_open(str(path), framework="pt") as f:
-        header = dict(f.metadata())
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    header.pop("sha256")
-    edit(header, tensors)
-    header["sha256"] = _digest(header, tensors)
-    save_file(tensors, str(path), metadata=header)
 
 
 def _set_param(name, value):
@@ -183,10 +146,10 @@ def test_load_without_the_trusted_classes_says_how_to_pass_them(X, tmp_path):
     _assert_same_outputs(skae.load(path, modules=MODULES), est, X)
 
 
-def test_load_never_imports_what_the_file_names(X, tmp_path, monkeypatch):
+def test_load_never_imports_what_the_file_names(X, tmp_path, monkeypatch, rewrite_model_file):
     est = AutoencoderTransformer(4, encoder=TinyEncoder, **FAST).fit(X)
     path = est.save(tmp_path / "m.safetensors")
-    _rewrite(path, _set_param("encoder", {"__module_class__": "os.system"}))
+    rewrite_model_file(path, _set_param("encoder", {"__module_class__": "os.system"}))
 
     def forbidden(*args, **kwargs):
         raise AssertionError("load must never run or import code named in a file")
@@ -199,7 +162,7 @@ def test_load_never_imports_what_the_file_names(X, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="'os.system'"):
         skae.load(path, modules=MODULES)
     for forged in ({"__module_instance__": "os.system"}, {"__import__": "os.system"}):
-        _rewrite(path, _set_param("encoder", forged))
+        rewrite_model_file(path, _set_param("encoder", forged))
         with pytest.raises(ValueError):
             skae.load(path, modules=MODULES)
 

@@ -18,12 +18,10 @@ import pandas as pd
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
 from sklearn.datasets import load_digits
 
 import skae
 from skae import VariationalAutoencoder
-from skae._io import _digest
 
 torch.set_num_threads(1)
 
@@ -49,17 +47,6 @@ def _input_for(path):
 def _header(path):
     with safe_open(str(path), framework="pt") as f:
         return dict(f.metadata())
-
-
-def _rewrite(path, edit):
-    """Rewrite a model file after ``edit(header, tensors)``, with a fresh digest."""
-    with safe_open(str(path), framework="pt") as f:
-        header = dict(f.metadata())
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    header.pop("sha256")
-    edit(header, tensors)
-    header["sha256"] = _digest(header, tensors)
-    save_file(tensors, str(path), metadata=header)
 
 
 def _drop_param(name):
@@ -143,25 +130,27 @@ def test_old_model_file_saves_in_the_new_format(tmp_path):
 
 
 @pytest.mark.parametrize("missing", ["lr", "hidden_layer_sizes", "n_components"])
-def test_old_file_missing_a_parameter_of_its_version_is_refused(missing, tmp_path):
+def test_old_file_missing_a_parameter_of_its_version_is_refused(
+    missing, tmp_path, rewrite_model_file
+):
     path = tmp_path / "dense.safetensors"
     shutil.copyfile(MODELS_DIR / "dense.safetensors", path)
-    _rewrite(path, _drop_param(missing))
+    rewrite_model_file(path, _drop_param(missing))
     with pytest.raises(ValueError, match="not a valid skae model file.*parameters"):
         skae.load(path)
 
 
-def test_new_file_missing_a_new_parameter_is_refused(tmp_path):
+def test_new_file_missing_a_new_parameter_is_refused(tmp_path, rewrite_model_file):
     # Only a version 1 file may lack the parameters added in version 2.
     path = tmp_path / "dense.safetensors"
     skae.load(MODELS_DIR / "dense.safetensors").save(path)
     skae.load(path)
-    _rewrite(path, _drop_param("optimizer_params"))
+    rewrite_model_file(path, _drop_param("optimizer_params"))
     with pytest.raises(ValueError, match="not a valid skae model file.*parameters"):
         skae.load(path)
 
 
-def test_old_file_with_an_unknown_parameter_is_refused(tmp_path):
+def test_old_file_with_an_unknown_parameter_is_refused(tmp_path, rewrite_model_file):
     path = tmp_path / "dense.safetensors"
     shutil.copyfile(MODELS_DIR / "dense.safetensors", path)
 
@@ -170,14 +159,14 @@ def test_old_file_with_an_unknown_parameter_is_refused(tmp_path):
         params["injected"] = 1
         header["params"] = json.dumps(params, sort_keys=True)
 
-    _rewrite(path, add)
+    rewrite_model_file(path, add)
     with pytest.raises(ValueError, match="not a valid skae model file.*parameters"):
         skae.load(path)
 
 
-def test_unknown_format_version_is_refused(tmp_path):
+def test_unknown_format_version_is_refused(tmp_path, rewrite_model_file):
     path = tmp_path / "dense.safetensors"
     shutil.copyfile(MODELS_DIR / "dense.safetensors", path)
-    _rewrite(path, lambda header, tensors: header.update(format_version="99"))
+    rewrite_model_file(path, lambda header, tensors: header.update(format_version="99"))
     with pytest.raises(ValueError, match="format version '99'.*upgrade skae"):
         skae.load(path)

@@ -46,18 +46,6 @@ ESTIMATORS = [
 ]
 
 
-def _rewrite(path, edit):
-    """Rewrite a model file after ``edit(header, tensors)``, with a fresh digest:
-    what a deliberate forger (not an accident) would do."""
-    with safe_open(str(path), framework="pt") as f:
-        header = dict(f.metadata())
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    header.pop("sha256")
-    edit(header, tensors)
-    header["sha256"] = _digest(header, tensors)
-    save_file(tensors, str(path), metadata=header)
-
-
 @pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
 def test_round_trip_gives_identical_results(est, X, tmp_path):
     est.fit(X)
@@ -133,18 +121,18 @@ def test_edited_header_without_new_digest_is_refused(X, tmp_path):
         skae.load(path)
 
 
-def test_file_claiming_another_estimator_is_refused(X, tmp_path):
+def test_file_claiming_another_estimator_is_refused(X, tmp_path, rewrite_model_file):
     path = tmp_path / "m.safetensors"
     AutoencoderTransformer(3, **FAST).fit(X).save(path)
-    _rewrite(path, lambda h, t: h.update(estimator="VariationalAutoencoder"))
+    rewrite_model_file(path, lambda h, t: h.update(estimator="VariationalAutoencoder"))
     with pytest.raises(ValueError, match="claims to be a VariationalAutoencoder"):
         skae.load(path)
-    _rewrite(path, lambda h, t: h.update(estimator="os.system"))
+    rewrite_model_file(path, lambda h, t: h.update(estimator="os.system"))
     with pytest.raises(ValueError, match="unknown estimator 'os.system'"):
         skae.load(path)
 
 
-def test_weights_that_do_not_fit_the_parameters_are_refused(X, tmp_path):
+def test_weights_that_do_not_fit_the_parameters_are_refused(X, tmp_path, rewrite_model_file):
     path = tmp_path / "m.safetensors"
     AutoencoderTransformer(3, **FAST).fit(X).save(path)
 
@@ -153,7 +141,7 @@ def test_weights_that_do_not_fit_the_parameters_are_refused(X, tmp_path):
         params["n_components"] = 5
         header["params"] = json.dumps(params)
 
-    _rewrite(path, widen)
+    rewrite_model_file(path, widen)
     with pytest.raises(ValueError, match="weights or attributes do not fit"):
         skae.load(path)
 
