@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+from abc import ABC, abstractmethod
 
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -204,7 +205,7 @@ def resolve_image_shape(image_shape, n_features):
 
 
 # -------------------------------------------------------- architectures
-class Architecture:
+class Architecture(ABC):
     """A built-in network: its parameters, fitted geometry, budget and modules.
 
     Attributes
@@ -221,14 +222,16 @@ class Architecture:
     params = ()
     auto_steps = 10_000
 
-    def fit_geometry(self, estimator, n_features):
+    def fit_geometry(self, estimator, n_features):  # noqa: B027 (optional hook: no geometry)
         """Set the fitted attributes the network's shape depends on (at ``fit``)."""
 
+    @abstractmethod
     def build_encoder(self, estimator, n_features, n_outputs):
-        raise NotImplementedError
+        """The encoder module: rows ``(batch, n_features)`` to ``(batch, n_outputs)``."""
 
+    @abstractmethod
     def build_decoder(self, estimator, n_components, n_features):
-        raise NotImplementedError
+        """The decoder module: codes ``(batch, n_components)`` to pre-activation rows."""
 
 
 class Dense(Architecture):
@@ -257,7 +260,7 @@ class Convolutional(Architecture):
     # about 5 minutes on 2 cores (measured 0.27x PCA's test MSE at 32 codes).
     auto_steps = 5_000
 
-    def fit_geometry(self, estimator, n_features):
+    def fit_geometry(self, estimator, n_features):  # noqa: B027 (optional hook: no geometry)
         estimator.image_shape_ = resolve_image_shape(estimator.image_shape, n_features)
 
     def _stages(self, estimator):

@@ -19,6 +19,7 @@ attributes, once. A public estimator declares its parameters with
 from __future__ import annotations
 
 import math
+from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import torch
@@ -46,7 +47,9 @@ from ._runtime import resolve_device, resolve_optimizer, seeded, torch_seed
 PROGRESS_MIN_ROWS = 10_000
 
 
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Base class for skae estimators. Not public: use a subclass.
 
     A variant is network x corruption x penalty; see the module docstring
@@ -297,9 +300,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return [("early_stopping", stopper), *progress, *list(self.callbacks or [])]
 
     # ------------------------------------------------------------- hooks
+    @abstractmethod
     def _architecture(self):
         """The :class:`skae._architectures.Architecture` of the built-in network."""
-        raise NotImplementedError
 
     def _n_encoder_outputs(self):
         return self.n_components
