@@ -19,6 +19,7 @@ attributes, once. A public estimator declares its parameters with
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
@@ -29,16 +30,26 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from skorch.utils import noop
+from tqdm.auto import tqdm
 
 from ._architectures import build_custom_module, check_custom_shapes
 from ._io import register_estimator_class, save
 from ._losses import AutoencoderLoss
-from ._net import AutoencoderNet, TensorData
+from ._net import (
+    INFERENCE_BATCH_SIZE,
+    AutoencoderNet,
+    FitInterrupted,
+    LastEpochWeights,
+    TensorData,
+    TrainingInterrupted,
+    interrupt_on_sigint,
+)
 from ._nn import AutoencoderModule
 from ._runtime import resolve_device, resolve_optimizer, seeded, torch_seed
 
@@ -100,6 +111,8 @@ class BaseAutoencoder(
         self._forget_fit()
         try:
             self._fit(X)
+        except FitInterrupted:
+            raise  # Ctrl-C: the completed epochs are kept (see _record_history)
         except BaseException:
             self._forget_fit()
             raise
@@ -127,6 +140,8 @@ class BaseAutoencoder(
                 "early_stopping=False."
             )
         self._fit_scaling(X)
+        # The one float32 copy of the training data fit holds; the training
+        # and validation splits index into it.
         Xn = self._normalize(X)
         loss_name = (
             "binary_crossentropy" if self.output_activation_ == "sigmoid" else "squared_error"
@@ -139,10 +154,10 @@ class BaseAutoencoder(
             train_idx, valid_idx = train_test_split(
                 np.arange(n_samples), test_size=self.validation_fraction, random_state=seed
             )
-            train_split = predefined_split(TensorData(X_all[np.sort(valid_idx)]))
-            X_train = X_all[np.sort(train_idx)]
+            train_split = predefined_split(TensorData(X_all, np.sort(valid_idx)))
+            train_data = TensorData(X_all, np.sort(train_idx))
         else:
-            train_split, X_train = None, X_all
+            train_split, train_data = None, TensorData(X_all)
 
         with seeded(seed, device):
             module = self._build_module(n_features)
@@ -155,22 +170,74 @@ class BaseAutoencoder(
                 loss_name,
                 device,
                 corruption=self._corruption(Xn),
-                max_epochs=self._max_epochs(len(X_train)),
+                max_epochs=self._max_epochs(len(train_data)),
                 train_split=train_split,
-                callbacks=self._callbacks(),
+                callbacks=self._callbacks(n_features),
             )
-            net.fit(TensorData(X_train), None)
+            interrupted = False
+            with interrupt_on_sigint():
+                try:
+                    net.fit(train_data, None)
+                except TrainingInterrupted:
+                    interrupted = True
 
-        history = net.history
         self.net_ = net
-        self.n_iter_ = len(history)
-        self.loss_curve_ = list(history[:, "train_loss"])
-        self.validation_loss_curve_ = (
-            list(history[:, "valid_loss"]) if self.early_stopping else None
-        )
         self.reconstruction_loss_ = loss_name
-        self._after_fit(X_all)
+        n_epochs = self._record_history(net, interrupted)
+        del X_all, Xn, train_data, train_split
+        self._after_fit(X)
+        if interrupted:
+            warnings.warn(
+                f"Training was interrupted (KeyboardInterrupt) after {n_epochs} completed "
+                f"epoch(s): {type(self).__name__} keeps the weights of epoch "
+                f"{self.best_epoch_ if self.early_stopping else n_epochs} (n_iter_="
+                f"{n_epochs}). Call fit again to train it fully.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+            raise FitInterrupted(
+                f"fit interrupted after {n_epochs} completed epoch(s); the estimator keeps "
+                "their weights."
+            )
         return self
+
+    def _record_history(self, net, interrupted):
+        """Set ``n_iter_``, the loss curves and ``best_epoch_`` from ``net.history``.
+
+        After an interrupt, only the completed epochs count, and the weights
+        go back to the last of them (or, with early stopping, to the best of
+        them, as an uninterrupted fit would end). Returns the number of
+        completed epochs.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            If the interrupt came before the first epoch completed: there is
+            no model to keep.
+        """
+        callbacks = dict(net.callbacks_)
+        stopper = callbacks["early_stopping"]
+        if interrupted:
+            checkpoint = callbacks["last_epoch_weights"].checkpoint_
+            if checkpoint is None:
+                raise KeyboardInterrupt("fit interrupted in its first epoch: nothing was kept.")
+            n_epochs, weights = checkpoint
+            if self.early_stopping and stopper.best_model_weights_ is not None:
+                weights = stopper.best_model_weights_
+            net.module_.load_state_dict(weights)
+        else:
+            n_epochs = len(net.history)
+        history = net.history[:n_epochs]
+        self.n_iter_ = n_epochs
+        self.loss_curve_ = [row["train_loss"] for row in history]
+        if self.early_stopping:
+            self.validation_loss_curve_ = [row["valid_loss"] for row in history]
+            self.best_epoch_ = int(stopper.best_epoch_)
+            self.best_validation_loss_ = self.validation_loss_curve_[self.best_epoch_ - 1]
+        else:
+            self.validation_loss_curve_ = None
+            self.best_epoch_ = self.best_validation_loss_ = None
+        return n_epochs
 
     def _fit_scaling(self, X):
         """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``."""
@@ -196,8 +263,18 @@ class BaseAutoencoder(
             # minimises. Per-feature scaling is the user's choice
             # (StandardScaler in the pipeline), as with PCA.
             self.mean_ = X.mean(axis=0, dtype=np.float64)
-            rms = float(np.sqrt(np.mean(X.var(axis=0, dtype=np.float64))))
+            rms = float(np.sqrt(np.mean(self._column_variances(X))))
             self.scale_ = rms if rms > 0 else 1.0
+
+    def _column_variances(self, X):
+        """Per-feature variance of ``X`` about ``mean_``, float64, computed chunk by
+        chunk (``X.var`` would make a float64 temporary of ``X``'s size)."""
+        squares = np.zeros(X.shape[1])
+        step = max(1, 2**20 // X.shape[1])
+        for start in range(0, len(X), step):
+            deviation = X[start : start + step] - self.mean_
+            squares += np.einsum("ij,ij->j", deviation, deviation)
+        return squares / len(X)
 
     def _build_module(self, n_features):
         """The torch module: the built-in encoder and decoder, or the user's."""
@@ -286,18 +363,27 @@ class BaseAutoencoder(
         steps = self._architecture().auto_steps
         return int(np.clip(math.ceil(steps / n_batches), 10, 200))
 
-    def _callbacks(self):
-        monitor = "valid_loss" if self.early_stopping else "train_loss"
+    def _callbacks(self, n_features):
+        # tol is per feature: a loss summed over features (the VAE's) is
+        # compared with tol * n_features.
+        threshold = self.tol * (n_features if self._feature_reduction == "sum" else 1)
         stopper = EarlyStopping(
-            monitor=monitor,
+            monitor="valid_loss" if self.early_stopping else "train_loss",
             patience=self.n_iter_no_change,
-            threshold=self.tol,
+            threshold=threshold,
             threshold_mode="abs",
             load_best=self.early_stopping,
             sink=print if self.verbose else noop,
         )
         progress = [("progress_bar", ProgressBar())] if self.verbose else []
-        return [("early_stopping", stopper), *progress, *list(self.callbacks or [])]
+        return [
+            # First: it must see every completed epoch, also the one
+            # EarlyStopping ends training after.
+            ("last_epoch_weights", LastEpochWeights()),
+            ("early_stopping", stopper),
+            *progress,
+            *list(self.callbacks or []),
+        ]
 
     # ------------------------------------------------------------- hooks
     @abstractmethod
@@ -318,8 +404,8 @@ class BaseAutoencoder(
         """Corruption of training batches, given the network's input ``Xn``."""
         return None
 
-    def _after_fit(self, Xt):
-        """Set diagnostics of the fitted model from the training tensor."""
+    def _after_fit(self, X):
+        """Set diagnostics of the fitted model from the (validated) training data."""
 
     # ---------------------------------------------------------- model files
     def save(self, path):
@@ -360,11 +446,11 @@ class BaseAutoencoder(
         return save(self, path)
 
     # ------------------------------------------------------------ inference
-    def _to_tensor(self, X):
-        """Validate ``X`` against the fit and return the network's input tensor."""
+    def _check_rows(self, X):
+        """Validate ``X`` against the fit; the rows, not yet normalised (no copy of
+        a float array)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return X, torch.from_numpy(self._normalize(X))
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
     def _normalize(self, X):
         """The network's input: ``(X - mean_) / scale_`` as a new C-ordered
@@ -375,20 +461,53 @@ class BaseAutoencoder(
             Xn /= np.float32(self.scale_)
         return Xn
 
-    def _batched(self, fn, X, desc):
-        """``net_.apply_batched`` with a progress bar for large inputs when verbose."""
-        show = bool(self.verbose) and len(X) >= PROGRESS_MIN_ROWS
-        return self.net_.apply_batched(fn, X, progress=show, desc=f"{type(self).__name__} {desc}")
+    def _by_chunks(self, fn, X, out, desc):
+        """``out[rows] = fn(X[rows])`` for consecutive chunks of rows; returns ``out``.
+
+        Each chunk holds a whole number of inference batches and about 2**20
+        values of input or output (the wider), so that the memory a method
+        needs beyond its output is a few batches whatever the size of ``X``,
+        and a row's result does not depend on the chunking. With ``verbose``
+        and at least ``PROGRESS_MIN_ROWS`` rows, a tqdm bar counts the
+        batches.
+        """
+        n_rows = len(X)
+        n_values = max(1, math.prod(X.shape[1:]), math.prod(out.shape[1:]))
+        step = max(1, (2**20 // n_values) // INFERENCE_BATCH_SIZE) * INFERENCE_BATCH_SIZE
+        with tqdm(
+            total=math.ceil(n_rows / INFERENCE_BATCH_SIZE),
+            desc=f"{type(self).__name__} {desc}",
+            unit="batch",
+            leave=False,
+            disable=not (self.verbose and n_rows >= PROGRESS_MIN_ROWS),
+        ) as bar:
+            for start in range(0, n_rows, step):
+                rows = slice(start, min(start + step, n_rows))
+                out[rows] = fn(X[rows])
+                bar.update(math.ceil((rows.stop - rows.start) / INFERENCE_BATCH_SIZE))
+        return out
+
+    def _encode(self, X_rows):
+        """Codes of a few rows of ``X`` (user's units), a float32 host tensor."""
+        return self.net_.apply_batched(
+            self.net_.module_.encode, torch.from_numpy(self._normalize(X_rows))
+        )
 
     def _decode(self, Z):
-        """Decode codes to the units of ``X``, float64."""
-        out = self._batched(self.net_.module_.decode, Z, "decode")
+        """Decode a tensor of codes to rows in the units of ``X``, float64."""
+        out = self.net_.apply_batched(self.net_.module_.decode, Z)
         if self.output_activation_ == "sigmoid":
             out = torch.sigmoid(out)
-        return out.numpy().astype(np.float64) * self.scale_ + self.mean_
+        out = out.numpy().astype(np.float64)
+        out *= self.scale_
+        out += self.mean_
+        return out
 
     def transform(self, X):
         """Encode ``X`` into its code (latent representation).
+
+        Rows are encoded chunk by chunk: the memory used beyond the output
+        is a few batches, whatever the size of ``X``.
 
         Parameters
         ----------
@@ -408,8 +527,12 @@ class BaseAutoencoder(
             If ``X`` holds NaN or infinity, is not 2-D, or has a number of
             features other than ``n_features_in_``.
         """
-        _, Xt = self._to_tensor(X)
-        return self._batched(self.net_.module_.encode, Xt, "encode").numpy()
+        return self._codes(self._check_rows(X))
+
+    def _codes(self, X):
+        """``transform`` of validated rows."""
+        Z = np.empty((len(X), self.n_components), dtype=np.float32)
+        return self._by_chunks(lambda rows: self._encode(rows).numpy(), X, Z, "encode")
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -440,12 +563,18 @@ class BaseAutoencoder(
                 f"with n_components={self.n_components} columns (the output of "
                 "transform)."
             )
-        return self._decode(torch.from_numpy(np.array(Z, dtype=np.float32)))
+        out = np.empty((len(Z), self.n_features_in_), dtype=np.float64)
+
+        def decode(codes):
+            return self._decode(torch.from_numpy(np.array(codes, dtype=np.float32)))
+
+        return self._by_chunks(decode, Z, out, "decode")
 
     def reconstruct(self, X):
         """Encode and decode ``X``: ``inverse_transform(transform(X))``.
 
-        For a denoising autoencoder this is the denoised ``X``.
+        For a denoising autoencoder this is the denoised ``X``. Computed
+        chunk by chunk: the memory used beyond the output is a few batches.
 
         Parameters
         ----------
@@ -461,19 +590,18 @@ class BaseAutoencoder(
         sklearn.exceptions.NotFittedError, ValueError
             As :meth:`transform`.
         """
-        _, Xt = self._to_tensor(X)
-        return self._reconstruct_tensor(Xt)
-
-    def _reconstruct_tensor(self, Xt):
-        return self._decode(self._batched(self.net_.module_.encode, Xt, "encode"))
+        X = self._check_rows(X)
+        out = np.empty((len(X), self.n_features_in_), dtype=np.float64)
+        return self._by_chunks(lambda rows: self._decode(self._encode(rows)), X, out, "reconstruct")
 
     def score_samples(self, X):
         """Negative reconstruction error of each sample.
 
         The mean over features of the squared difference between a sample and
-        its reconstruction, in the units of ``X``, with its sign flipped so
-        that higher is better. Unusual samples reconstruct badly: the opposite
-        of this is an anomaly score.
+        its reconstruction, in the squared units of ``X``, with its sign
+        flipped so that higher is better. Unusual samples reconstruct badly:
+        the opposite of this is an anomaly score. Computed chunk by chunk:
+        the memory used beyond the scores is a few batches.
 
         Parameters
         ----------
@@ -490,9 +618,13 @@ class BaseAutoencoder(
             As :meth:`transform`: before ``fit``, or for an ``X`` that
             ``transform`` refuses.
         """
-        X, Xt = self._to_tensor(X)
-        X_rec = self._reconstruct_tensor(Xt)
-        return -np.mean((np.asarray(X, dtype=np.float64) - X_rec) ** 2, axis=1)
+        X = self._check_rows(X)
+
+        def scores(rows):
+            error = np.asarray(rows, dtype=np.float64) - self._decode(self._encode(rows))
+            return -np.mean(error**2, axis=1)
+
+        return self._by_chunks(scores, X, np.empty(len(X)), "score")
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` (higher is better).

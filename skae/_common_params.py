@@ -114,7 +114,8 @@ TRAINING_PARAMS = (
         "bool",
         """If True, hold out ``validation_fraction`` of the training data and
         stop when the validation loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; the weights of the best epoch are kept.
+        ``n_iter_no_change`` epochs; the weights of the best epoch are kept
+        (``best_epoch_``). The split indexes the training data: no copy.
         If False, stop when the *training* loss has not improved by ``tol``
         for ``n_iter_no_change`` epochs (as MLPRegressor).""",
     ),
@@ -138,7 +139,13 @@ TRAINING_PARAMS = (
         1e-4,
         (Interval(numbers.Real, 0, None, closed="left"),),
         "float",
-        "Smallest decrease of the monitored loss that counts as improvement.",
+        """Smallest decrease of the monitored loss, per feature, that counts as
+        an improvement. The loss is in the network's units, so ``tol`` means
+        the same for data of any scale: the mean squared error of ``(X -
+        mean_) / scale_`` (relative to the data's variance) for
+        ``output_activation_="identity"``, the mean binary cross-entropy for
+        ``"sigmoid"``. A loss summed over features (the variational
+        autoencoder's) is compared with ``tol * n_features``.""",
     ),
     Param(
         "random_state",
@@ -187,7 +194,12 @@ COMMON_ATTRIBUTES = (
         "ndarray of shape (n_features,)",
         "Names of features seen during fit, when ``X`` has string column names.",
     ),
-    Attr("n_iter_", "int", "Number of epochs run."),
+    Attr(
+        "n_iter_",
+        "int",
+        """Number of epochs run (completed epochs, if ``fit`` was
+        interrupted with Ctrl-C).""",
+    ),
     Attr(
         "loss_curve_",
         "list of float",
@@ -197,6 +209,19 @@ COMMON_ATTRIBUTES = (
         "validation_loss_curve_",
         "list of float or None",
         "Validation loss after each epoch when ``early_stopping=True``.",
+    ),
+    Attr(
+        "best_epoch_",
+        "int or None",
+        """With ``early_stopping=True``, the epoch (from 1) whose weights the
+        estimator holds: the last one that improved the validation loss by
+        at least ``tol``. None otherwise.""",
+    ),
+    Attr(
+        "best_validation_loss_",
+        "float or None",
+        """The validation loss of ``best_epoch_`` (``early_stopping=True``),
+        else None.""",
     ),
     Attr("output_activation_", '{"sigmoid", "identity"}', "The output activation used."),
     Attr(

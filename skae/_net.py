@@ -20,15 +20,17 @@ The loss terms live in :mod:`skae._losses`, the networks in :mod:`skae._nn`.
 
 from __future__ import annotations
 
+import copy
 import math
+import signal
 import threading
 from contextlib import contextmanager
 
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
-from tqdm.auto import tqdm
 
 # Rows per inference batch. Every inference batch has exactly this many rows
 # (the last one is padded), so that a row's result never depends, even in
@@ -40,20 +42,76 @@ INFERENCE_BATCH_SIZE = 256
 _inference_fns = threading.local()
 
 
-class TensorData(torch.utils.data.Dataset):
-    """A data set held as one 2-D float32 tensor ``(n_samples, n_features)``.
+class TrainingInterrupted(BaseException):
+    """Raised by :func:`interrupt_on_sigint`'s handler: a real Ctrl-C during a fit.
 
-    The target of an autoencoder is its input, so there is no ``y``.
+    Not a ``KeyboardInterrupt``, which skorch takes as a callback's request
+    to end training early (and swallows): it ends the fit through skorch,
+    and the estimator re-raises a ``KeyboardInterrupt`` once its state is
+    set.
     """
 
-    def __init__(self, X):
+
+class FitInterrupted(KeyboardInterrupt):
+    """The ``KeyboardInterrupt`` ``fit`` raises after a Ctrl-C, once the estimator
+    holds the weights of its completed epochs (a grid search stops with it)."""
+
+
+@contextmanager
+def interrupt_on_sigint():
+    """While the block runs, SIGINT (Ctrl-C) raises :class:`TrainingInterrupted`.
+
+    Only in the main thread, where Python delivers signals; elsewhere the
+    block runs unchanged. The previous handler is restored on exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise TrainingInterrupted()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class LastEpochWeights(Callback):
+    """Keeps a copy of the weights after each completed epoch.
+
+    ``checkpoint_`` is ``(n_epochs_completed, state_dict)``, set in one
+    assignment, so that an interrupt during an epoch leaves the last
+    completed one to return to.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.checkpoint_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        self.checkpoint_ = (len(net.history), copy.deepcopy(net.module_.state_dict()))
+
+
+class TensorData(torch.utils.data.Dataset):
+    """A data set held as one 2-D float32 tensor ``(n_samples, n_features)``,
+    or the rows ``indices`` of it.
+
+    The target of an autoencoder is its input, so there is no ``y``. A
+    training and a validation split index into the same tensor: neither is
+    a copy of the data.
+    """
+
+    def __init__(self, X, indices=None):
         self.X = X
+        self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
 
     def __len__(self):
-        return len(self.X)
+        return len(self.X) if self.indices is None else len(self.indices)
 
     def __getitem__(self, i):
-        return self.X[i], self.X[i]
+        row = self.X[i] if self.indices is None else self.X[self.indices[i]]
+        return row, row
 
 
 class PaddedTensorData(TensorData):
@@ -73,21 +131,24 @@ class IndexBatches:
 
     def __init__(self, dataset, batch_size, shuffle=False, pad=False):
         self.X = dataset.X
+        self.indices = dataset.indices
+        self.n = len(dataset)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.pad = pad
 
     def __len__(self):
-        return math.ceil(len(self.X) / self.batch_size)
+        return math.ceil(self.n / self.batch_size)
 
     def __iter__(self):
-        n = len(self.X)
-        order = torch.randperm(n) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
-            if order is None:
-                batch = self.X[start : start + self.batch_size]
-            else:
-                batch = self.X[order[start : start + self.batch_size]]
+        order = torch.randperm(self.n) if self.shuffle else None
+        for start in range(0, self.n, self.batch_size):
+            rows = slice(start, start + self.batch_size)
+            if order is not None:
+                rows = order[rows]
+            if self.indices is not None:
+                rows = self.indices[rows]
+            batch = self.X[rows]
             if self.pad and len(batch) < self.batch_size:
                 filler = batch.new_zeros((self.batch_size - len(batch), *batch.shape[1:]))
                 batch = torch.cat([batch, filler])
@@ -156,7 +217,7 @@ class AutoencoderNet(NeuralNet):
         finally:
             del _inference_fns.by_net[id(self)]
 
-    def apply_batched(self, fn, X, progress=False, desc=None):
+    def apply_batched(self, fn, X):
         """``fn`` (e.g. ``module_.encode``) applied to the rows of ``X``, by skorch's
         ``forward_iter``.
 
@@ -169,8 +230,6 @@ class AutoencoderNet(NeuralNet):
             Host tensor; each batch of ``INFERENCE_BATCH_SIZE`` rows moves to
             the device and its result back to the host, so large inputs never
             sit on the accelerator at once.
-        progress : bool, default=False
-            Show a tqdm bar over the batches (on stderr), labelled ``desc``.
 
         Returns
         -------
@@ -178,19 +237,8 @@ class AutoencoderNet(NeuralNet):
             ``fn``'s outputs for every row, on the host, in evaluation mode
             and without gradients.
         """
-        dataset = PaddedTensorData(X)
         with self._inferring(fn):
-            batches = self.forward_iter(dataset, training=False)
-            outputs = list(
-                tqdm(
-                    batches,
-                    total=len(self.get_iterator(dataset)),
-                    desc=desc,
-                    unit="batch",
-                    leave=False,
-                    disable=not progress,
-                )
-            )
+            outputs = list(self.forward_iter(PaddedTensorData(X), training=False))
         if not outputs:
             return X.new_empty((0,))
         return torch.cat(outputs)[: len(X)]

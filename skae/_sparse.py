@@ -124,8 +124,8 @@ class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
             return [L1Activity(self._sparsity_weight())]
         return [KLSparsity(self._sparsity_weight(), self.sparsity_target)]
 
-    def _after_fit(self, Xt):
-        codes = self._batched(self.net_.module_.encode, Xt, "encode").double().numpy()
+    def _after_fit(self, X):
+        codes = self._codes(X).astype(np.float64)
         self.mean_activation_ = codes.mean(axis=0)
         peak = np.abs(codes).max() if codes.size else 0.0
         self.sparsity_ = float(np.mean(np.abs(codes) <= 0.05 * peak)) if peak > 0 else 1.0

@@ -124,11 +124,15 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
         -------
         elbo : ndarray of shape (n_samples,), dtype float64
         """
-        _, Xt = self._to_tensor(X)
+        X = self._check_rows(X)
         module = self.net_.module_
 
         def elbo(xb):
             return -negative_elbo(module(xb), xb, self.reconstruction_loss_)
 
-        scores = self._batched(elbo, Xt, "ELBO").double().numpy()
-        return scores - Xt.shape[1] * np.log(self.scale_)
+        def scores(rows):
+            Xn = torch.from_numpy(self._normalize(rows))
+            return self.net_.apply_batched(elbo, Xn).double().numpy()
+
+        scores = self._by_chunks(scores, X, np.empty(len(X)), "ELBO")
+        return scores - X.shape[1] * np.log(self.scale_)
