@@ -72,17 +72,41 @@ def gaussian_kl(output):
     return -0.5 * torch.sum(1 + logvar - mean.pow(2) - logvar.exp(), dim=1)
 
 
-def negative_elbo(output, target, kind):
-    """Negative evidence lower bound per sample, in nats (Kingma & Welling, 2014).
+def elbo(module, x, eps, kind):
+    """Monte-Carlo estimate of the evidence lower bound per sample, in nats.
 
-    The reconstruction negative log-likelihood summed over features plus
-    :func:`gaussian_kl`, for the network's units.
+    ``ELBO(x) = E_q(z|x)[log p(x | z)] - KL(q(z | x) || N(0, I))`` (Kingma &
+    Welling, 2014): the KL divergence in closed form (:func:`gaussian_kl`),
+    the expected log-likelihood averaged over the draws
+    ``z_d = mean + exp(logvar / 2) * eps[d]``. Every row uses the same
+    standard-normal draws ``eps`` (common random numbers): a row's estimate
+    does not depend on which rows come with it, and differences between
+    rows are not blurred by independent noise.
+
+    Parameters
+    ----------
+    module : skae._nn.VariationalModule
+        Gives ``split(x) -> (mean, logvar)`` and ``decode(z)``.
+    x : torch.Tensor of shape (batch, n_features)
+        Inputs in the network's units.
+    eps : torch.Tensor of shape (n_draws, n_components)
+        Standard-normal draws, on ``x``'s device.
+    kind : {"squared_error", "binary_crossentropy"}
+        The likelihood: unit-variance Gaussian or Bernoulli (see
+        :func:`reconstruction_error`).
 
     Returns
     -------
-    loss : torch.Tensor of shape (batch,)
+    elbo : torch.Tensor of shape (batch,)
+        In nats, for the network's units.
     """
-    return reconstruction_error(output, target, kind, "sum") + gaussian_kl(output)
+    mean, logvar = module.split(x)
+    std = torch.exp(0.5 * logvar)
+    nll = torch.zeros(len(x), dtype=x.dtype, device=x.device)
+    for draw in eps:
+        output = {"reconstruction": module.decode(mean + std * draw)}
+        nll += reconstruction_error(output, x, kind, "sum")
+    return -nll / len(eps) - gaussian_kl({"mean": mean, "logvar": logvar})
 
 
 class L1Activity(nn.Module):

@@ -13,11 +13,15 @@ from sklearn.utils.validation import check_is_fitted
 from ._architectures import IMAGE_SHAPE_ATTR, NETWORK_CHOICE_PARAMS, ArchitectureChoice
 from ._base import BaseAutoencoder
 from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
-from ._losses import GaussianKL, negative_elbo
+from ._losses import GaussianKL, elbo
 from ._nn import VariationalModule
 from ._parameters import Param, declare
 
 __all__ = ["VariationalAutoencoder"]
+
+# Draws of the code per sample in the Monte-Carlo estimate of the ELBO that
+# score_samples returns (the standard error shrinks as 1 / sqrt(ELBO_DRAWS)).
+ELBO_DRAWS = 32
 
 BETA = Param(
     "beta",
@@ -46,7 +50,8 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
     ``beta * KL(q(z|x) || N(0, I))`` (Kingma & Welling, 2014; ``beta != 1``
     is the beta-VAE of Higgins et al., 2017). :meth:`transform` returns the
     posterior mean, deterministically; :meth:`sample` decodes draws from the
-    prior; :meth:`score_samples` returns each sample's ELBO.
+    prior; :meth:`score_samples` returns each sample's ELBO (a Monte-Carlo
+    estimate).
 
     <parameters and attributes>
 
@@ -108,13 +113,19 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
         return self._decode(torch.from_numpy(Z))
 
     def score_samples(self, X):
-        """Evidence lower bound (ELBO) of each sample, in nats.
+        """Evidence lower bound (ELBO) of each sample: a lower bound of ``log p(x)``, in nats.
 
-        ``log p(x | z = mean) - KL(q(z | x) || N(0, I))``, with the posterior
-        mean in place of the expectation over ``q`` (deterministic), and for
-        the Gaussian output the change of units from the network's scaled
-        space to the units of ``X``. Higher is better; low values flag
-        anomalies.
+        ``E_q(z|x)[log p(x | z)] - KL(q(z | x) || N(0, I))``: the KL
+        divergence in closed form, the expected log-likelihood estimated
+        from ``ELBO_DRAWS`` (32) draws of the code per sample. The draws are
+        seeded from ``random_state`` (an int gives the same scores every
+        call) and shared by all samples, so a sample's score does not depend
+        on the other rows passed with it. The likelihood is the decoder's
+        Bernoulli (data in [0, 1]) or unit-variance Gaussian in the
+        network's units (``(X - mean_) / scale_``), converted to a density
+        in the units of ``X`` (``- n_features * log(scale_)``). Higher is
+        better; low values flag anomalies. Computed chunk by chunk: the
+        memory used beyond the scores is a few batches.
 
         Parameters
         ----------
@@ -123,16 +134,47 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
         Returns
         -------
         elbo : ndarray of shape (n_samples,), dtype float64
+            In nats.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError, ValueError
+            As :meth:`transform`.
         """
         X = self._check_rows(X)
+        rng = check_random_state(self.random_state)
+        draws = rng.standard_normal((ELBO_DRAWS, self.n_components)).astype(np.float32)
+        eps = torch.from_numpy(draws).to(self.net_.device)
         module = self.net_.module_
-
-        def elbo(xb):
-            return -negative_elbo(module(xb), xb, self.reconstruction_loss_)
+        offset = self.n_features_in_ * np.log(self.scale_)
 
         def scores(rows):
             Xn = torch.from_numpy(self._normalize(rows))
-            return self.net_.apply_batched(elbo, Xn).double().numpy()
+            values = self.net_.apply_batched(
+                lambda x: elbo(module, x, eps, self.reconstruction_loss_), Xn
+            )
+            return values.double().numpy() - offset
 
-        scores = self._by_chunks(scores, X, np.empty(len(X)), "ELBO")
-        return scores - X.shape[1] * np.log(self.scale_)
+        return self._by_chunks(scores, X, np.empty(len(X)), "ELBO")
+
+    def score(self, X, y=None):
+        """Mean ELBO per sample of ``X``, in nats (higher is better).
+
+        The average of :meth:`score_samples`: a lower bound of the average
+        log-likelihood, so that :class:`~sklearn.model_selection.GridSearchCV`
+        can choose ``n_components`` or ``beta`` without labels. To compare a
+        VAE with other reducers on one scale, score them all with
+        :func:`skae.metrics.neg_mean_squared_reconstruction_error`.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``score_samples(X).mean()``, in nats.
+        """
+        return float(np.mean(self.score_samples(X)))

@@ -1,0 +1,108 @@
+"""One yardstick for every dimensionality reducer: the reconstruction error.
+
+Each skae estimator's ``score`` is the natural quantity of its model (the
+negative squared error, or the VAE's ELBO in nats), so scores of different
+models are not on one scale. The functions here measure any fitted
+transformer that has ``inverse_transform`` -- :class:`~sklearn.decomposition.PCA`,
+:class:`~sklearn.decomposition.TruncatedSVD`, a
+:class:`~sklearn.pipeline.Pipeline` of such steps, every skae estimator -- by
+the same reconstruction error, so that one
+:class:`~sklearn.model_selection.GridSearchCV` can compare them::
+
+    GridSearchCV(
+        Pipeline([("reduce", PCA())]),
+        [{"reduce": [PCA(8)]}, {"reduce": [AutoencoderTransformer(8)]}],
+        scoring=neg_mean_squared_reconstruction_error,
+    )
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import _safe_indexing, gen_batches
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["neg_mean_squared_reconstruction_error", "reconstruction_error"]
+
+# Rows per chunk: the memory beyond the result is that of a few chunks.
+_CHUNK_ROWS = 4096
+
+
+def reconstruction_error(estimator, X):
+    """Mean squared reconstruction error of each sample.
+
+    ``mean((X - inverse_transform(transform(X))) ** 2)`` over each sample's
+    values, computed chunk by chunk so that memory beyond the result stays
+    that of a chunk.
+
+    Parameters
+    ----------
+    estimator : fitted transformer with ``transform`` and ``inverse_transform``
+        PCA, a skae estimator, a Pipeline of such steps...
+    X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+        Data in the estimator's input space (images in their own shape
+        where the estimator takes them).
+
+    Returns
+    -------
+    errors : ndarray of shape (n_samples,), dtype float64
+        In the squared units of ``X``. For a skae estimator other than the
+        variational autoencoder this is ``-estimator.score_samples(X)``.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` has no ``inverse_transform``.
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    ValueError
+        If ``X`` is empty, or as the estimator's ``transform`` raises.
+    """
+    if not hasattr(estimator, "inverse_transform"):
+        raise TypeError(
+            f"{type(estimator).__name__} has no inverse_transform, so its reconstruction "
+            "error is not defined: use a transformer that can map codes back, such as "
+            "PCA or a skae estimator."
+        )
+    check_is_fitted(estimator)
+    n_samples = len(X)
+    if n_samples == 0:
+        raise ValueError("X has 0 samples: the reconstruction error needs at least one.")
+    errors = np.empty(n_samples)
+    for rows in gen_batches(n_samples, _CHUNK_ROWS):
+        chunk = _safe_indexing(X, rows)
+        original = np.asarray(chunk, dtype=np.float64)
+        restored = np.asarray(estimator.inverse_transform(estimator.transform(chunk)))
+        difference = original.reshape(len(original), -1) - restored.reshape(len(original), -1)
+        errors[rows] = np.mean(difference**2, axis=1)
+    return errors
+
+
+def neg_mean_squared_reconstruction_error(estimator, X, y=None):
+    """Scorer: minus the mean squared reconstruction error of ``X`` (higher is better).
+
+    Usable as ``scoring=`` in :class:`~sklearn.model_selection.GridSearchCV`,
+    :func:`~sklearn.model_selection.cross_val_score` and the like, for any
+    transformer with ``inverse_transform``: PCA and every skae estimator are
+    ranked on the same scale (the variational autoencoder too, whose own
+    ``score`` is an ELBO in nats).
+
+    Parameters
+    ----------
+    estimator : fitted transformer with ``transform`` and ``inverse_transform``
+    X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+    y : None
+        Ignored; present for the scorer signature.
+
+    Returns
+    -------
+    score : float
+        ``-reconstruction_error(estimator, X).mean()``, in the squared units
+        of ``X``.
+
+    Raises
+    ------
+    TypeError, sklearn.exceptions.NotFittedError, ValueError
+        As :func:`reconstruction_error`.
+    """
+    return -float(np.mean(reconstruction_error(estimator, X)))
