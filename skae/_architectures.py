@@ -22,6 +22,10 @@ from torch import nn
 from ._nn import ACTIVATIONS, ConvDecoder, ConvEncoder, DenseDecoder, DenseEncoder
 from ._parameters import Attr, Param
 
+# How each layout orders the axes of one sample, as (axis names, spatial
+# rank). The network always works on (*spatial, channels).
+LAYOUTS = {"L": 1, "LC": 1, "CL": 1, "HW": 2, "HWC": 2, "CHW": 2}
+
 # ----------------------------------------------------------- parameters
 ACTIVATION = Param(
     "activation",
@@ -48,12 +52,29 @@ IMAGE_SHAPE = Param(
     None,
     ("array-like", None),
     "tuple of int or None",
-    """Geometry of one row for the convolutional network: ``(height,
-    width)``, ``(height, width, channels)`` (rows flattened in channels-last
-    order, as ``image.reshape(-1)`` of a numpy image) or ``(length,)``.
-    None: a square one-channel image when ``n_features`` is a perfect
-    square, else a 1-D signal. A shape that does not hold ``n_features``
-    values is a ``ValueError`` at ``fit``.""",
+    """Geometry of one sample for the convolutional network, in the order
+    ``image_layout`` names: ``(height, width)``, ``(height, width,
+    channels)`` or ``(length,)`` by default. Flat rows hold the sample
+    flattened in that order (``image.reshape(-1)``). None: the shape of
+    ``X``'s samples when ``X`` comes as images ``(n_samples, height, width[,
+    channels])``; for flat rows, a square one-channel image when
+    ``n_features`` is a perfect square, else a 1-D signal. A shape that does
+    not hold ``n_features`` values, or that differs from the samples of an
+    ``X`` given as images, is a ``ValueError`` at ``fit``.""",
+)
+IMAGE_LAYOUT = Param(
+    "image_layout",
+    "auto",
+    (StrOptions({"auto", *LAYOUTS}),),
+    '{"auto", "HW", "HWC", "CHW", "L", "LC", "CL"}',
+    """What each axis of ``image_shape`` (or of ``X``'s samples, given as
+    images) is: ``H``\\ eight, ``W``\\ idth, ``C``\\ hannels, ``L``\\ ength of a
+    1-D signal. ``"CHW"`` reads channels-first images (torch's order),
+    ``"LC"`` a multichannel signal. ``"auto"`` reads a shape of 1, 2 or 3
+    values as ``"L"``, ``"HW"`` or ``"HWC"`` (numpy's and Pillow's order),
+    and refuses a 3-value shape whose first value is smaller than its last,
+    such as ``(3, 32, 32)``, which could be channels-first: pass
+    ``image_layout`` to say which.""",
 )
 CHANNELS = Param(
     "channels",
@@ -132,24 +153,35 @@ DECODER_PARAMS = Param(
 )
 
 DENSE_PARAMS = (HIDDEN_LAYER_SIZES, ACTIVATION)
-CONV_PARAMS = (IMAGE_SHAPE, CHANNELS, KERNEL_SIZE, UPSAMPLING, ACTIVATION)
+CONV_PARAMS = (IMAGE_SHAPE, IMAGE_LAYOUT, CHANNELS, KERNEL_SIZE, UPSAMPLING, ACTIVATION)
 CUSTOM_MODULE_PARAMS = (ENCODER, ENCODER_PARAMS, DECODER, DECODER_PARAMS)
 # The parameters of a variant that takes either network.
 NETWORK_CHOICE_PARAMS = (
     ARCHITECTURE,
     HIDDEN_LAYER_SIZES,
     IMAGE_SHAPE,
+    IMAGE_LAYOUT,
     CHANNELS,
     KERNEL_SIZE,
     UPSAMPLING,
     ACTIVATION,
 )
+IMAGE_LAYOUT_ATTR = Attr(
+    "image_layout_",
+    "str",
+    """The layout the network reads rows in (``image_layout``, or the one
+    ``"auto"`` chose): ``"HW"``, ``"HWC"``, ``"CHW"``, ``"L"``, ``"LC"``
+    or ``"CL"`` (convolutional architecture only).""",
+)
 IMAGE_SHAPE_ATTR = Attr(
     "image_shape_",
     "tuple of int",
-    """The geometry of one row the convolutional network uses, ``(*spatial,
-    channels)`` (convolutional architecture only).""",
+    """The geometry of one sample the convolutional network uses,
+    ``(*spatial, channels)`` whatever ``image_layout`` (convolutional
+    architecture only).""",
 )
+# The fitted geometry of the convolutional network.
+IMAGE_ATTRIBUTES = (IMAGE_SHAPE_ATTR, IMAGE_LAYOUT_ATTR)
 
 
 def check_layer_sizes(sizes, name="hidden_layer_sizes", min_len=0):
@@ -167,23 +199,45 @@ def check_layer_sizes(sizes, name="hidden_layer_sizes", min_len=0):
     return [int(v) for v in values]
 
 
-def resolve_image_shape(image_shape, n_features):
-    """The image geometry as ``(*spatial, channels)``.
+def resolve_image_shape(image_shape, image_layout, n_features, sample_shape=None):
+    """The image geometry as ``(*spatial, channels)``, and the layout read.
 
-    ``None``: a square single-channel image ``(s, s, 1)`` when ``n_features``
-    is a perfect square ``s * s``, else a 1-D signal ``(n_features, 1)``.
-    ``(length,)``: 1-D, one channel. ``(height, width)``: one channel.
-    ``(height, width, channels)``: rows hold the image flattened in
-    channels-last order, as ``image.reshape(-1)`` of a numpy image.
+    Parameters
+    ----------
+    image_shape : tuple of int or None
+        The ``image_shape`` parameter, in ``image_layout``'s order.
+    image_layout : {"auto", "HW", "HWC", "CHW", "L", "LC", "CL"}
+    n_features : int
+        Values per sample.
+    sample_shape : tuple of int or None, default=None
+        The shape of ``X``'s samples when ``X`` came as images (rank 2 or
+        more); None for flat rows.
+
+    Returns
+    -------
+    shape : tuple of int
+        ``(*spatial, channels)``: ``(s, s, 1)`` for a square ``n_features``
+        and no shape given, else ``(n_features, 1)``, a 1-D signal.
+    layout : str
+        The layout the flat rows are in (never ``"auto"``).
 
     Raises
     ------
     ValueError
-        If the shape does not hold exactly ``n_features`` values.
+        If the shape is not positive ints of a rank the layout takes, does
+        not hold ``n_features`` values, differs from the samples of ``X``,
+        or could be read as channels-last or channels-first (``"auto"``).
     """
+    if sample_shape is not None and len(sample_shape) >= 2:
+        if image_shape is not None and tuple(image_shape) != tuple(sample_shape):
+            raise ValueError(
+                f"image_shape={image_shape!r} but X's samples have shape {sample_shape}: "
+                "drop image_shape (the images' own shape is used) or pass X as rows."
+            )
+        image_shape = sample_shape
     if image_shape is None:
         side = math.isqrt(n_features)
-        return (side, side, 1) if side * side == n_features else (n_features, 1)
+        return ((side, side, 1), "HW") if side * side == n_features else ((n_features, 1), "L")
     shape = tuple(image_shape)
     if (
         len(shape) not in (1, 2, 3)
@@ -194,14 +248,36 @@ def resolve_image_shape(image_shape, n_features):
             f"image_shape must be (length,), (height, width) or (height, width, channels) "
             f"of positive ints, got {image_shape!r}."
         )
+    shape = tuple(int(v) for v in shape)
     if math.prod(shape) != n_features:
         raise ValueError(
             f"image_shape={image_shape!r} holds {math.prod(shape)} values but X has "
             f"n_features={n_features}: each row must be one image flattened; pass the "
             "matching image_shape, or None for a square or 1-D default."
         )
-    shape = tuple(int(v) for v in shape)
-    return shape + (1,) if len(shape) < 3 else shape
+    layout = image_layout
+    if layout == "auto":
+        if len(shape) == 3 and shape[0] < shape[-1]:
+            raise ValueError(
+                f"The image shape {shape} could be (height, width, channels) or "
+                "(channels, height, width): pass image_layout='HWC' or image_layout='CHW'."
+            )
+        layout = {1: "L", 2: "HW", 3: "HWC"}[len(shape)]
+    if len(layout) != len(shape):
+        raise ValueError(
+            f"image_layout={image_layout!r} names {len(layout)} axes but the image shape "
+            f"{shape} has {len(shape)}: pass a matching image_layout."
+        )
+    axes = dict(zip(layout, shape, strict=True))
+    spatial = tuple(axes[a] for a in layout if a != "C")
+    return (*spatial, axes.get("C", 1)), layout
+
+
+def layout_shape(image_shape_, layout):
+    """One sample's shape in ``layout``'s order, from ``(*spatial, channels)``."""
+    *spatial, channels = image_shape_
+    axes = dict(zip([a for a in layout if a != "C"], spatial, strict=True), C=channels)
+    return tuple(axes[a] for a in layout)
 
 
 # -------------------------------------------------------- architectures
@@ -222,8 +298,16 @@ class Architecture(ABC):
     params = ()
     auto_steps = 10_000
 
-    def fit_geometry(self, estimator, n_features):  # noqa: B027 (optional hook: no geometry)
-        """Set the fitted attributes the network's shape depends on (at ``fit``)."""
+    def fit_geometry(self, estimator, n_features, sample_shape):  # noqa: B027 (optional hook)
+        """Set the fitted attributes the network's shape depends on (at ``fit``).
+
+        ``sample_shape`` is the shape of one sample of ``X`` as given
+        (``(n_features,)`` for flat rows).
+        """
+
+    def sample_shapes(self, estimator):
+        """Shapes of one sample, other than flat rows, that inference accepts."""
+        return set()
 
     @abstractmethod
     def build_encoder(self, estimator, n_features, n_outputs):
@@ -260,8 +344,13 @@ class Convolutional(Architecture):
     # about 5 minutes on 2 cores (measured 0.27x PCA's test MSE at 32 codes).
     auto_steps = 5_000
 
-    def fit_geometry(self, estimator, n_features):  # noqa: B027 (optional hook: no geometry)
-        estimator.image_shape_ = resolve_image_shape(estimator.image_shape, n_features)
+    def fit_geometry(self, estimator, n_features, sample_shape):
+        estimator.image_shape_, estimator.image_layout_ = resolve_image_shape(
+            estimator.image_shape, estimator.image_layout, n_features, sample_shape
+        )
+
+    def sample_shapes(self, estimator):
+        return {layout_shape(estimator.image_shape_, estimator.image_layout_)}
 
     def _stages(self, estimator):
         channels = check_layer_sizes(estimator.channels, "channels", min_len=1)
@@ -272,10 +361,20 @@ class Convolutional(Architecture):
             )
         return estimator.image_shape_[:-1], estimator.image_shape_[-1], channels
 
+    def _channels_first(self, estimator):
+        # Files written before image_layout_ existed hold channels-last rows.
+        return getattr(estimator, "image_layout_", "HWC").startswith("C")
+
     def build_encoder(self, estimator, n_features, n_outputs):
         spatial, n_channels, channels = self._stages(estimator)
         return ConvEncoder(
-            spatial, n_channels, channels, estimator.kernel_size, n_outputs, estimator.activation
+            spatial,
+            n_channels,
+            channels,
+            estimator.kernel_size,
+            n_outputs,
+            estimator.activation,
+            self._channels_first(estimator),
         )
 
     def build_decoder(self, estimator, n_components, n_features):
@@ -288,6 +387,7 @@ class Convolutional(Architecture):
             estimator.kernel_size,
             estimator.activation,
             estimator.upsampling,
+            self._channels_first(estimator),
         )
 
 

@@ -7,7 +7,7 @@ from ._architectures import (
     CONVOLUTIONAL,
     DENSE,
     DENSE_PARAMS,
-    IMAGE_SHAPE_ATTR,
+    IMAGE_ATTRIBUTES,
 )
 from ._base import BaseAutoencoder
 from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
@@ -69,7 +69,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     N_COMPONENTS,
     *CONV_PARAMS,
     *COMMON_PARAMS,
-    attributes=(IMAGE_SHAPE_ATTR, *COMMON_ATTRIBUTES),
+    attributes=(*IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
 class ConvolutionalAutoencoder(BaseAutoencoder):
     """Convolutional autoencoder for images (and 1-D signals) given as rows.

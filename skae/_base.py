@@ -84,9 +84,13 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
             Training data, any real dtype; converted to float32 for the
-            network. Never modified.
+            network. Never modified. Images may come in their own shape,
+            ``(n_samples, height, width)`` or ``(n_samples, height, width,
+            channels)`` (see ``image_layout`` for other orders): each sample
+            is flattened (C order), ``input_shape_`` records its shape, and
+            ``reconstruct`` / ``inverse_transform`` give images back.
         y : None
             Ignored; present for API consistency (Pipeline, GridSearchCV).
 
@@ -98,8 +102,9 @@ class BaseAutoencoder(
         Raises
         ------
         ValueError
-            If ``X`` holds NaN or infinity, is empty or not 2-D, has fewer
-            features than ``n_components``, if a parameter is invalid, if
+            If ``X`` holds NaN or infinity, is empty or 1-D, has fewer
+            features than ``n_components``, if its image shape disagrees
+            with ``image_shape`` / ``image_layout``, if a parameter is invalid, if
             your ``encoder`` / ``decoder`` return the wrong shapes, or if
             the training loss diverges. On any error no fitted state is
             left behind.
@@ -124,9 +129,10 @@ class BaseAutoencoder(
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X):
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X, sample_shape = self._validate_samples(X, reset=True)
         n_samples, n_features = X.shape
-        self._architecture().fit_geometry(self, n_features)
+        self.input_shape_ = sample_shape
+        self._architecture().fit_geometry(self, n_features, sample_shape)
         if self.n_components > n_features and not self._allow_overcomplete:
             raise ValueError(
                 f"n_components={self.n_components} must be at most the number of "
@@ -446,11 +452,44 @@ class BaseAutoencoder(
         return save(self, path)
 
     # ------------------------------------------------------------ inference
+    def _validate_samples(self, X, *, reset):
+        """``X`` validated as 2-D rows (no copy of a float array), and the shape of
+        one sample as given: ``(n_features,)`` for rows, ``(height, width)``...
+        for images given in their own shape, flattened here in C order."""
+        if getattr(X, "ndim", 2) >= 3:
+            X = np.asarray(X)
+            sample_shape = tuple(int(v) for v in X.shape[1:])
+            X = X.reshape(len(X), -1)
+        else:
+            sample_shape = None
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        return X, sample_shape or (X.shape[1],)
+
     def _check_rows(self, X):
-        """Validate ``X`` against the fit; the rows, not yet normalised (no copy of
-        a float array)."""
+        """Validate ``X`` against the fit: its rows, not yet normalised, and the
+        shape of one of its samples (see :meth:`_validate_samples`).
+
+        Raises
+        ------
+        ValueError
+            If ``X`` comes as images of a shape this estimator was not fitted
+            on.
+        """
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X, sample_shape = self._validate_samples(X, reset=False)
+        accepted = {(self.n_features_in_,), self._input_shape()}
+        accepted |= self._architecture().sample_shapes(self)
+        if sample_shape not in accepted:
+            raise ValueError(
+                f"X's samples have shape {sample_shape}, but {type(self).__name__} was "
+                f"fitted on samples of shape {self._input_shape()}: pass samples of that "
+                f"shape, or flat rows of n_features={self.n_features_in_} values."
+            )
+        return X, sample_shape
+
+    def _input_shape(self):
+        # Model files written before input_shape_ existed held flat rows.
+        return getattr(self, "input_shape_", (self.n_features_in_,))
 
     def _normalize(self, X):
         """The network's input: ``(X - mean_) / scale_`` as a new C-ordered
@@ -511,7 +550,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
             Data with the same features as in ``fit``.
 
         Returns
@@ -527,7 +566,7 @@ class BaseAutoencoder(
             If ``X`` holds NaN or infinity, is not 2-D, or has a number of
             features other than ``n_features_in_``.
         """
-        return self._codes(self._check_rows(X))
+        return self._codes(self._check_rows(X)[0])
 
     def _codes(self, X):
         """``transform`` of validated rows."""
@@ -544,8 +583,9 @@ class BaseAutoencoder(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features), dtype float64
-            The decoder's reconstruction, in the units of the training data.
+        X_original : ndarray of shape (n_samples, *input_shape_), dtype float64
+            The decoder's reconstruction, in the units of the training data,
+            in the shape ``fit`` was given samples in (``input_shape_``).
 
         Raises
         ------
@@ -568,7 +608,8 @@ class BaseAutoencoder(
         def decode(codes):
             return self._decode(torch.from_numpy(np.array(codes, dtype=np.float32)))
 
-        return self._by_chunks(decode, Z, out, "decode")
+        out = self._by_chunks(decode, Z, out, "decode")
+        return out.reshape(len(Z), *self._input_shape())
 
     def reconstruct(self, X):
         """Encode and decode ``X``: ``inverse_transform(transform(X))``.
@@ -578,21 +619,23 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features), dtype float64
-            In the units of the training data.
+        X_reconstructed : ndarray of X's shape, dtype float64
+            In the units of the training data, in the layout of ``X``: flat
+            rows for rows, images for images.
 
         Raises
         ------
         sklearn.exceptions.NotFittedError, ValueError
             As :meth:`transform`.
         """
-        X = self._check_rows(X)
+        X, sample_shape = self._check_rows(X)
         out = np.empty((len(X), self.n_features_in_), dtype=np.float64)
-        return self._by_chunks(lambda rows: self._decode(self._encode(rows)), X, out, "reconstruct")
+        out = self._by_chunks(lambda rows: self._decode(self._encode(rows)), X, out, "reconstruct")
+        return out.reshape(len(X), *sample_shape)
 
     def score_samples(self, X):
         """Negative reconstruction error of each sample.
@@ -605,7 +648,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
 
         Returns
         -------
@@ -618,7 +661,7 @@ class BaseAutoencoder(
             As :meth:`transform`: before ``fit``, or for an ``X`` that
             ``transform`` refuses.
         """
-        X = self._check_rows(X)
+        X = self._check_rows(X)[0]
 
         def scores(rows):
             error = np.asarray(rows, dtype=np.float64) - self._decode(self._encode(rows))
@@ -634,7 +677,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
         y : None
             Ignored.
 

@@ -190,6 +190,13 @@ COMMON_ATTRIBUTES = (
     ),
     Attr("n_features_in_", "int", "Number of features seen during fit."),
     Attr(
+        "input_shape_",
+        "tuple of int",
+        """Shape of one sample as ``fit`` received it: ``(n_features,)`` for
+        rows, ``(height, width)``... for images given in their own shape;
+        ``inverse_transform`` returns this shape.""",
+    ),
+    Attr(
         "feature_names_in_",
         "ndarray of shape (n_features,)",
         "Names of features seen during fit, when ``X`` has string column names.",

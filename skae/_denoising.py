@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._architectures import IMAGE_SHAPE_ATTR, NETWORK_CHOICE_PARAMS, ArchitectureChoice
+from ._architectures import IMAGE_ATTRIBUTES, NETWORK_CHOICE_PARAMS, ArchitectureChoice
 from ._base import BaseAutoencoder
 from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, OVERCOMPLETE_N_COMPONENTS
 from ._corruption import NOISES
@@ -44,7 +44,7 @@ NOISE_LEVEL = Param(
     NOISE_LEVEL,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(IMAGE_SHAPE_ATTR, *COMMON_ATTRIBUTES),
+    attributes=(*IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
 class DenoisingAutoencoder(ArchitectureChoice, BaseAutoencoder):
     """Denoising autoencoder: trained to recover clean inputs from corrupted ones.

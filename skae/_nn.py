@@ -111,24 +111,37 @@ def pyramid_sizes(spatial_shape, n_stages):
 
 
 class ChannelsFirst(nn.Module):
-    """Flat rows ``(batch, prod(spatial) * channels)`` in channels-last order
-    (as a numpy image ``(height, width, channels)`` flattened) to a
-    channels-first tensor ``(batch, channels, *spatial)``."""
+    """Flat rows ``(batch, prod(spatial) * channels)`` to a channels-first
+    tensor ``(batch, channels, *spatial)``.
 
-    def __init__(self, spatial, channels):
+    Rows hold one sample flattened in channels-last order (as a numpy image
+    ``(height, width, channels)`` flattened), or, with
+    ``channels_first=True``, in channels-first order (``(channels, height,
+    width)`` flattened, as torch lays images out).
+    """
+
+    def __init__(self, spatial, channels, channels_first=False):
         super().__init__()
         self.spatial, self.channels = tuple(spatial), channels
+        self.channels_first = channels_first
 
     def forward(self, x):
+        if self.channels_first:
+            return x.reshape(x.shape[0], self.channels, *self.spatial)
         x = x.reshape(x.shape[0], *self.spatial, self.channels)
         return x.movedim(-1, 1)
 
 
-class ChannelsLastFlat(nn.Module):
-    """The inverse of :class:`ChannelsFirst`."""
+class FlatRows(nn.Module):
+    """The inverse of :class:`ChannelsFirst`: ``(batch, channels, *spatial)`` to
+    flat rows in channels-last (default) or channels-first order."""
+
+    def __init__(self, channels_first=False):
+        super().__init__()
+        self.channels_first = channels_first
 
     def forward(self, x):
-        return x.movedim(1, -1).flatten(1)
+        return x.flatten(1) if self.channels_first else x.movedim(1, -1).flatten(1)
 
 
 class ConvEncoder(nn.Sequential):
@@ -139,9 +152,18 @@ class ConvEncoder(nn.Sequential):
     (signals, spectra) or 2-D (images) by the length of ``spatial``.
     """
 
-    def __init__(self, spatial, in_channels, channels, kernel_size, n_outputs, activation):
+    def __init__(
+        self,
+        spatial,
+        in_channels,
+        channels,
+        kernel_size,
+        n_outputs,
+        activation,
+        channels_first=False,
+    ):
         ndim = len(spatial)
-        layers = [ChannelsFirst(spatial, in_channels)]
+        layers = [ChannelsFirst(spatial, in_channels, channels_first)]
         sizes = pyramid_sizes(spatial, len(channels))
         c_in = in_channels
         for size, c_out in zip(sizes[:-1], channels, strict=True):
@@ -165,11 +187,19 @@ class ConvDecoder(nn.Sequential):
     checkerboard artifacts of transposed convolutions (Odena et al., 2016).
     ``upsampling="transposed"``: a stride-2 transposed convolution. A last
     convolution maps to the input's channels; the output is pre-activation
-    and flattened back to channels-last rows.
+    and flattened back to rows in the input's order (``channels_first``).
     """
 
     def __init__(
-        self, n_components, spatial, out_channels, channels, kernel_size, activation, upsampling
+        self,
+        n_components,
+        spatial,
+        out_channels,
+        channels,
+        kernel_size,
+        activation,
+        upsampling,
+        channels_first=False,
     ):
         ndim = len(spatial)
         sizes = pyramid_sizes(spatial, len(channels))
@@ -202,7 +232,7 @@ class ConvDecoder(nn.Sequential):
             c_in = c_out
         layers += [
             _CONV[ndim](c_in, out_channels, kernel_size, padding=kernel_size // 2),
-            ChannelsLastFlat(),
+            FlatRows(channels_first),
         ]
         super().__init__(*layers)
 

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._architectures import IMAGE_SHAPE_ATTR, NETWORK_CHOICE_PARAMS, ArchitectureChoice
+from ._architectures import IMAGE_ATTRIBUTES, NETWORK_CHOICE_PARAMS, ArchitectureChoice
 from ._base import BaseAutoencoder
 from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, OVERCOMPLETE_N_COMPONENTS
 from ._losses import KLSparsity, L1Activity
@@ -65,7 +65,7 @@ SPARSITY_ATTRIBUTES = (
     *SPARSITY_PARAMS,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(*SPARSITY_ATTRIBUTES, IMAGE_SHAPE_ATTR, *COMMON_ATTRIBUTES),
+    attributes=(*SPARSITY_ATTRIBUTES, *IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
 class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
     """Sparse autoencoder: a penalty keeps few code units active.

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._architectures import IMAGE_SHAPE_ATTR, NETWORK_CHOICE_PARAMS, ArchitectureChoice
+from ._architectures import IMAGE_ATTRIBUTES, NETWORK_CHOICE_PARAMS, ArchitectureChoice
 from ._base import BaseAutoencoder
 from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
 from ._losses import GaussianKL, elbo
@@ -37,7 +37,7 @@ BETA = Param(
     BETA,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(IMAGE_SHAPE_ATTR, *COMMON_ATTRIBUTES),
+    attributes=(*IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
 class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
     """Variational autoencoder (VAE): a generative model with a smooth latent space.
@@ -141,7 +141,7 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
         sklearn.exceptions.NotFittedError, ValueError
             As :meth:`transform`.
         """
-        X = self._check_rows(X)
+        X = self._check_rows(X)[0]
         rng = check_random_state(self.random_state)
         draws = rng.standard_normal((ELBO_DRAWS, self.n_components)).astype(np.float32)
         eps = torch.from_numpy(draws).to(self.net_.device)

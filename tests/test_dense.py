@@ -530,7 +530,7 @@ def _with_inf(X):
 BAD_FITS = [
     ("nan", lambda X: (_with_nan(X), {}), ValueError, "NaN"),
     ("inf", lambda X: (_with_inf(X), {}), ValueError, "infinity"),
-    ("3d", lambda X: (X.reshape(len(X), 8, 8), {}), ValueError, "dim 3"),
+    ("nan_image", lambda X: (_with_nan(X).reshape(len(X), 8, 8), {}), ValueError, "NaN"),
     ("1d", lambda X: (X[:, 0], {}), ValueError, "2D array"),
     ("strings", lambda X: (np.array([["a", "b"], ["c", "d"]] * 5), {}), ValueError, "string"),
     ("empty", lambda X: (X[:0], {}), ValueError, "0 sample"),
