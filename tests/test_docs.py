@@ -5,6 +5,7 @@ from pathlib import Path
 
 import skae
 import skae.datasets
+import skae.metrics
 import skae.plotting
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -25,13 +26,14 @@ def test_api_reference_lists_every_public_name():
     public = {f"skae.{n}" for n in skae.__all__}
     public |= {f"skae.plotting.{n}" for n in skae.plotting.__all__}
     public |= {f"skae.datasets.{n}" for n in skae.datasets.__all__}
+    public |= {f"skae.metrics.{n}" for n in skae.metrics.__all__}
     assert _api_entries() == public
 
 
 def test_every_public_name_has_a_numpydoc_docstring():
     from numpydoc.docscrape import ClassDoc, FunctionDoc
 
-    for module in (skae, skae.plotting, skae.datasets):
+    for module in (skae, skae.plotting, skae.datasets, skae.metrics):
         for name in module.__all__:
             obj = getattr(module, name)
             doc = ClassDoc(obj) if isinstance(obj, type) else FunctionDoc(obj)
