@@ -350,7 +350,7 @@ class Convolutional(Architecture):
         )
 
     def sample_shapes(self, estimator):
-        return {layout_shape(estimator.image_shape_, estimator.image_layout_)}
+        return {layout_shape(estimator.image_shape_, self._layout(estimator))}
 
     def _stages(self, estimator):
         channels = check_layer_sizes(estimator.channels, "channels", min_len=1)
@@ -361,9 +361,13 @@ class Convolutional(Architecture):
             )
         return estimator.image_shape_[:-1], estimator.image_shape_[-1], channels
 
-    def _channels_first(self, estimator):
+    def _layout(self, estimator):
         # Files written before image_layout_ existed hold channels-last rows.
-        return getattr(estimator, "image_layout_", "HWC").startswith("C")
+        default = "LC" if len(estimator.image_shape_) == 2 else "HWC"
+        return getattr(estimator, "image_layout_", default)
+
+    def _channels_first(self, estimator):
+        return self._layout(estimator).startswith("C")
 
     def build_encoder(self, estimator, n_features, n_outputs):
         spatial, n_channels, channels = self._stages(estimator)

@@ -43,18 +43,15 @@ from ._runtime import resolve_device
 from ._version import __version__
 
 FORMAT = "skae.model"
-# Version 2 (skae 0.2) adds dict parameters and the user's own modules;
-# version 1 files (skae 0.1) read as before, with the parameters added since
-# taking their defaults.
+# Version 2 (skae 0.2) adds dict parameters and the user's own modules.
+# A file of any readable version may lack parameters its class gained in
+# later releases: they take their defaults (each new parameter's default
+# keeps the behaviour of the releases before it), so adding a parameter
+# needs no change here. A parameter the class does not know is an error:
+# dropping it would change the model in silence. Bump FORMAT_VERSION only
+# when the layout of the file changes.
 FORMAT_VERSION = "2"
 READABLE_VERSIONS = ("1", "2")
-# Parameters added after each readable format version: a file of that
-# version lacks them, and they take their defaults. Any other missing or
-# unknown parameter makes the file invalid.
-PARAMS_ADDED_AFTER = {
-    "1": {"encoder", "encoder_params", "decoder", "decoder_params", "optimizer_params"},
-    "2": set(),
-}
 _MODULE = "module."
 _ATTRIBUTE = "attribute."
 # Parameters that may hold the user's own torch modules.
@@ -257,19 +254,21 @@ def load(path, *, device=None, modules=None):
     in the header (or a registered subclass), its parameters are JSON
     values, and a custom encoder or decoder comes from ``modules`` only.
     Files written by earlier skae releases load too; parameters added since
-    take their defaults.
+    take their defaults. The SHA-256 digest is an integrity check: it
+    catches a damaged file, not a deliberate edit.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`save`.
-    device : str or None, default=None
+    device : str, torch.device or None, default=None
         Where the loaded network runs: ``"cpu"``, ``"cuda"``, ``"auto"``
-        (a GPU when PyTorch sees one). None keeps the estimator's saved
-        ``device`` parameter, except that a model saved with a CUDA device
-        loads on the CPU, with a warning, where no GPU is visible. The
-        ``device`` parameter of the returned estimator is set to this
-        value when given.
+        (a GPU when PyTorch sees one); the returned estimator's ``device``
+        parameter is set to it. A device this machine lacks is a
+        ``ValueError``. None keeps the saved ``device`` parameter, except
+        that a model saved for a device this machine lacks (``"cuda"`` on a
+        CPU-only machine) loads on the CPU, with a warning naming the saved
+        device.
     modules : dict of str to class, callable or torch.nn.Module, default=None
         The code you trust to rebuild a model fitted with your own
         ``encoder`` / ``decoder``, by the name the file gives it (the class
@@ -291,9 +290,10 @@ def load(path, *, device=None, modules=None):
     ------
     ValueError
         If the file is not a safetensors file, was not written by skae,
-        names an unknown estimator or parameters it does not take, was
-        modified after saving (SHA-256 mismatch), or holds weights that do
-        not fit the network its parameters build.
+        names an unknown estimator, parameters or fitted attributes it does
+        not take, was damaged after saving (SHA-256 mismatch), or holds
+        weights that do not fit the network its parameters build; or if
+        ``device`` names a device this machine lacks.
     FileNotFoundError
         If ``path`` does not exist.
     """
@@ -335,17 +335,16 @@ def load(path, *, device=None, modules=None):
         raise UntrustedModuleError(f"{os.fspath(path)!s}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise _bad_file(path, f"its parameters are not readable JSON ({exc}).") from exc
-    expected = set(cls._get_param_names())
-    required = expected - PARAMS_ADDED_AFTER[header["format_version"]]
-    if not required <= set(params) <= expected:
+    unknown = sorted(set(params) - set(cls._get_param_names()))
+    if unknown:
         raise _bad_file(
             path,
-            f"it claims to be a {name} but its parameters {sorted(params)} are not "
-            f"{name}'s {sorted(expected)}.",
+            f"it holds parameters {unknown} that {name} does not take (written by a "
+            f"newer skae, {header.get('skae_version')!r}?): upgrade skae to read it.",
         )
     if device is not None:
         params["device"] = device
-    estimator = cls(**params)
+    estimator = cls(**params)  # parameters the file lacks take their defaults
 
     fitted = dict(attributes)
     state = {}
@@ -356,24 +355,30 @@ def load(path, *, device=None, modules=None):
             state[key[len(_MODULE) :]] = value
         else:
             raise _bad_file(path, f"unexpected tensor {key!r}.")
+    declared = getattr(cls, "_fitted_attribute_names", frozenset())
     for key, value in fitted.items():
-        # Only public names ending in "_" (fitted attributes): never a method,
+        # Only the fitted attributes the class declares: never a method,
         # parameter or private attribute.
-        if not (key.isidentifier() and key.endswith("_") and not key.startswith("_")):
-            raise _bad_file(path, f"{key!r} is not the name of a fitted attribute.")
+        if key not in declared:
+            raise _bad_file(path, f"{key!r} is not a fitted attribute of {name}.")
         setattr(estimator, key, value)
 
-    run_on = str(estimator.device)
-    if run_on == "auto":
-        run_on = resolve_device(run_on)
-    elif run_on.startswith("cuda") and not torch.cuda.is_available():
-        warnings.warn(
-            f"{name} was saved with device={run_on!r} but PyTorch sees no CUDA GPU: "
-            "loading it on the CPU. Pass device='cpu' to load to silence this.",
-            UserWarning,
-            stacklevel=2,
-        )
-        run_on = "cpu"
+    if device is not None:
+        run_on = resolve_device(device)  # the caller's request: a clear error if unmet
+    else:
+        saved = str(estimator.device)
+        run_on = resolve_device("auto" if saved == "auto" else "cpu")
+        if saved not in ("auto", "cpu"):
+            try:
+                run_on = resolve_device(saved)
+            except ValueError:
+                warnings.warn(
+                    f"{name} was saved with device={saved!r}, which this machine does not "
+                    "have: loading it on the CPU. Pass device='cpu' (or 'auto') to load "
+                    "to choose explicitly.",
+                    UserWarning,
+                    stacklevel=2,
+                )
 
     try:
         estimator._restore_net(state, run_on)

@@ -121,7 +121,9 @@ def declare(*params, attributes=()):
     Returns
     -------
     decorate : callable
-        Sets ``cls.__init__``, ``cls._parameter_constraints`` and fills
+        Sets ``cls.__init__``, ``cls._parameter_constraints``,
+        ``cls._fitted_attribute_names`` (the names of ``attributes``: the
+        only ones :func:`skae.load` restores from a model file) and fills
         ``cls.__doc__``.
     """
     names = [p.name for p in params]
@@ -153,6 +155,7 @@ def declare(*params, attributes=()):
         __init__.__module__ = cls.__module__
         cls.__init__ = __init__
         cls._parameter_constraints = {p.name: list(p.constraints) for p in params}
+        cls._fitted_attribute_names = frozenset(a.name for a in attributes)
         cls.__doc__ = _fill(
             cls.__doc__, MARKER, [("Parameters", params), ("Attributes", attributes)]
         )

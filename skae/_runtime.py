@@ -23,23 +23,46 @@ OPTIMIZERS = {
 
 
 def resolve_device(device):
-    """The torch device a fit runs on.
+    """The torch device a fit (or a loaded model) runs on.
 
     ``"auto"`` -> ``"cuda"`` when PyTorch sees a GPU, else ``"cpu"``; any
-    other value is returned as given.
+    other value is checked and returned as given.
 
     Raises
     ------
     ValueError
-        If a CUDA device is asked for and PyTorch sees no CUDA GPU.
+        If ``device`` is not a device name torch knows (``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``, ``"mps"``...), or names a CUDA or MPS
+        device this machine's PyTorch does not see.
     """
     if str(device) == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a device torch knows ({exc}): use 'auto', 'cpu', "
+            "'cuda', 'cuda:N', 'mps' or a torch.device."
+        ) from None
+    if kind not in ("cpu", "cuda", "mps", "xpu"):
+        raise ValueError(
+            f"device={device!r} is a {kind!r} device, which cannot train a network: use "
+            "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
+        )
+    if kind == "xpu" and not (hasattr(torch, "xpu") and torch.xpu.is_available()):
+        raise ValueError(
+            f"device={device!r} but PyTorch sees no Intel XPU: use device='auto' or 'cpu'."
+        )
+    if kind == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} but PyTorch sees no CUDA GPU (torch.cuda.is_available() "
             "is False; a CPU-only torch build, or no driver): use device='auto' to fall "
             "back to the CPU, or device='cpu'."
+        )
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device={device!r} but PyTorch sees no Apple MPS device "
+            "(torch.backends.mps.is_available() is False): use device='auto' or 'cpu'."
         )
     return device
 

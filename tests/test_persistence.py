@@ -125,7 +125,9 @@ def test_file_claiming_another_estimator_is_refused(X, tmp_path, rewrite_model_f
     path = tmp_path / "m.safetensors"
     AutoencoderTransformer(3, **FAST).fit(X).save(path)
     rewrite_model_file(path, lambda h, t: h.update(estimator="VariationalAutoencoder"))
-    with pytest.raises(ValueError, match="claims to be a VariationalAutoencoder"):
+    # Its parameters are a subset of the VAE's (the rest would take their
+    # defaults), but its weights do not fit a VAE.
+    with pytest.raises(ValueError, match="do not fit the network that VariationalAutoencoder"):
         skae.load(path)
     rewrite_model_file(path, lambda h, t: h.update(estimator="os.system"))
     with pytest.raises(ValueError, match="unknown estimator 'os.system'"):
@@ -174,7 +176,7 @@ def test_model_saved_for_cuda_loads_on_cpu(X, tmp_path):
     est = AutoencoderTransformer(3, **FAST).fit(X)
     # A model fitted with device="cuda" keeps that parameter in its file.
     est.set_params(device="cuda").save(tmp_path / "m.safetensors")
-    with pytest.warns(UserWarning, match="no CUDA GPU: loading it on the CPU"):
+    with pytest.warns(UserWarning, match="saved with device='cuda', which this machine"):
         loaded = skae.load(tmp_path / "m.safetensors")
     assert str(loaded.net_.device) == "cpu"
     np.testing.assert_array_equal(loaded.transform(X), est.set_params(device="cpu").transform(X))
@@ -217,3 +219,45 @@ def test_load_unknown_json_tag_is_a_bad_file(tmp_path):
     save_file(tensors, str(path), metadata=header)
     with pytest.raises(ValueError, match="is not a valid skae model file.*not readable"):
         skae.load(path)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the CPU-only error")
+def test_load_asking_for_a_missing_device_is_a_clear_error(X, tmp_path):
+    path = AutoencoderTransformer(3, **FAST).fit(X).save(tmp_path / "m.safetensors")
+    # Saved on the CPU: no word about a CUDA save, an error about the request.
+    with pytest.raises(ValueError, match="device='cuda' but PyTorch sees no CUDA GPU"):
+        skae.load(path, device="cuda")
+    with pytest.raises(ValueError, match="device='tpu9' is not a device torch knows"):
+        skae.load(path, device="tpu9")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert str(skae.load(path).net_.device) == "cpu"
+
+
+@pytest.mark.parametrize("device", ["tpu9", "meta", 3.5])
+def test_bad_device_is_a_value_error_naming_the_parameter(device, X):
+    est = AutoencoderTransformer(2, max_epochs=1, device=device)
+    with pytest.raises((ValueError, TypeError), match="device"):
+        est.fit(X)
+    assert not hasattr(est, "net_")
+
+
+def test_device_as_a_torch_device_works(X):
+    est = AutoencoderTransformer(2, max_epochs=1, device=torch.device("cpu")).fit(X)
+    assert str(est.net_.device) == "cpu"
+
+
+def test_every_fitted_attribute_is_declared_for_model_files(X):
+    from skae import SparseAutoencoder, VariationalAutoencoder
+
+    estimators = [
+        AutoencoderTransformer(2, early_stopping=True, **FAST),
+        ConvolutionalAutoencoder(2, channels=(4,), **FAST),
+        DenoisingAutoencoder(2, architecture="conv", channels=(4,), **FAST),
+        SparseAutoencoder(8, **FAST),
+        VariationalAutoencoder(2, **FAST),
+    ]
+    for est in estimators:
+        est.fit(pd.DataFrame(X, columns=[f"p{i}" for i in range(X.shape[1])]))
+        fitted = {k for k in vars(est) if k.endswith("_") and not k.startswith("_")}
+        assert fitted - {"net_"} <= type(est)._fitted_attribute_names, type(est).__name__
