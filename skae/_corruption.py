@@ -15,9 +15,8 @@ class Corruption:
     """Base class (a plain callable, not a module: it has no weights).
 
     ``low``, ``high`` and ``zero`` are per-feature tensors of
-    shape ``(n_features,)`` in the network's input space (the data's range,
-    or +-inf where unbounded, and the value standing for 0 in the user's
-    units)."""
+    shape ``(n_features,)`` in the network's input space: the training
+    data's range, and the value standing for 0 in the user's units."""
 
     def __init__(self, low, high, zero):
         self.low = torch.as_tensor(low, dtype=torch.float32)
@@ -27,7 +26,7 @@ class Corruption:
 
 class GaussianNoise(Corruption):
     """Additive Gaussian noise of standard deviation ``std`` (network units),
-    clipped to ``[low, high]`` where the data is bounded."""
+    clipped to ``[low, high]``, the training data's range per feature."""
 
     def __init__(self, std, low, high, zero):
         super().__init__(low, high, zero)

@@ -20,21 +20,26 @@ NOISE = Param(
     "gaussian",
     (StrOptions(set(NOISES)),),
     '{"gaussian", "masking", "salt_and_pepper"}',
-    """``"gaussian"``: add noise of standard deviation ``noise_level``,
-    clipped to [0, 1] when the data lies in [0, 1]. ``"masking"``: set a
-    fraction ``noise_level`` of the inputs to zero. ``"salt_and_pepper"``:
-    set a fraction ``noise_level`` of the inputs to the feature's training
-    minimum or maximum.""",
+    """``"gaussian"``: add noise of standard deviation ``noise_level`` (in
+    the units of ``X``), then clip to the range of the training data (its
+    smallest and largest value: [0, 1] for pixels in [0, 1]).
+    ``"masking"``: set a fraction ``noise_level`` of the inputs to zero.
+    ``"salt_and_pepper"``: set a fraction ``noise_level`` of the inputs to
+    the feature's training minimum or maximum.""",
 )
 NOISE_LEVEL = Param(
     "noise_level",
     0.3,
     (Interval(numbers.Real, 0, None, closed="left"),),
     "float",
-    """Standard deviation (Gaussian) or fraction of inputs (masking,
-    salt-and-pepper). The standard deviation is in the data's units for data
-    in [0, 1], else in units of ``scale_`` (the root mean feature variance),
-    so that it means the same for unscaled data.""",
+    """For ``"gaussian"``: the noise's standard deviation in the units of
+    ``X``, whatever their range (``noise_level=0.5`` on pixels in [0, 1]
+    is "sigma = 0.5"; on pixels in [0, 255] the same noise is
+    ``noise_level=127.5``). For ``"masking"`` and ``"salt_and_pepper"``:
+    the fraction of inputs corrupted, in [0, 1]. Noisy values are clipped
+    to the training data's range (e.g. [0, 1] for pixels), so the training
+    changes continuously with the data: ``X`` and ``X * 1.001`` get the
+    same noise.""",
 )
 
 
@@ -88,19 +93,16 @@ class DenoisingAutoencoder(ArchitectureChoice, BaseAutoencoder):
                 f"noise_level={self.noise_level} is a fraction of inputs for "
                 f"noise={self.noise!r}: choose a value in [0, 1]."
             )
-        n = Xn.shape[1]
-        level = self.noise_level
+        # Xn is the network's input, (X - mean_) / scale_: a standard
+        # deviation in X's units is noise_level / scale_ there.
+        level = self.noise_level / self.scale_ if self.noise == "gaussian" else self.noise_level
+        low, high = Xn.min(axis=0), Xn.max(axis=0)
         if self.noise == "gaussian":
-            # Noise in the data's units, clipped to [0, 1], where the data lies
-            # in [0, 1]; else in units of scale_ (the network's units), unclipped.
-            raw_min = Xn.min(axis=0) * self.scale_ + self.mean_
-            raw_max = Xn.max(axis=0) * self.scale_ + self.mean_
-            if raw_min.min() >= -1e-6 and raw_max.max() <= 1 + 1e-6:
-                level = self.noise_level / self.scale_
-                low, high = (0.0 - self.mean_) / self.scale_, (1.0 - self.mean_) / self.scale_
-            else:
-                low, high = np.full(n, -np.inf), np.full(n, np.inf)
-        else:
-            low, high = Xn.min(axis=0), Xn.max(axis=0)
+            # Clip to the range of the whole training set, not of each
+            # feature: a pixel that is always 0 in training must still see
+            # noise, or the network never learns to ignore it.
+            low_x = float(np.min(low * self.scale_ + self.mean_))
+            high_x = float(np.max(high * self.scale_ + self.mean_))
+            low, high = (low_x - self.mean_) / self.scale_, (high_x - self.mean_) / self.scale_
         zero = (0.0 - self.mean_) / self.scale_
         return NOISES[self.noise](level, low, high, zero)
