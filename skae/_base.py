@@ -670,10 +670,13 @@ class BaseAutoencoder(
         return self._by_chunks(scores, X, np.empty(len(X)), "score")
 
     def score(self, X, y=None):
-        """Mean of :meth:`score_samples` (higher is better).
+        """Minus the mean squared reconstruction error of ``X`` (higher is better).
 
-        Lets :class:`~sklearn.model_selection.GridSearchCV` choose
-        ``n_components`` and other parameters without labels.
+        The mean of :meth:`score_samples`, in the squared units of ``X``:
+        lets :class:`~sklearn.model_selection.GridSearchCV` choose
+        ``n_components`` and other parameters without labels. Equal to
+        :func:`skae.metrics.neg_mean_squared_reconstruction_error`, which
+        scores PCA and the variational autoencoder on the same scale.
 
         Parameters
         ----------
@@ -684,7 +687,7 @@ class BaseAutoencoder(
         Returns
         -------
         score : float
-            ``score_samples(X).mean()``.
+            ``score_samples(X).mean()``, in the squared units of ``X``.
         """
         return float(np.mean(self.score_samples(X)))
 
