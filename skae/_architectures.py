@@ -68,8 +68,8 @@ IMAGE_LAYOUT = Param(
     (StrOptions({"auto", *LAYOUTS}),),
     '{"auto", "HW", "HWC", "CHW", "L", "LC", "CL"}',
     """What each axis of ``image_shape`` (or of ``X``'s samples, given as
-    images) is: ``H``\\ eight, ``W``\\ idth, ``C``\\ hannels, ``L``\\ ength of a
-    1-D signal. ``"CHW"`` reads channels-first images (torch's order),
+    images) is: ``H`` height, ``W`` width, ``C`` channels, ``L`` length of
+    a 1-D signal. ``"CHW"`` reads channels-first images (torch's order),
     ``"LC"`` a multichannel signal. ``"auto"`` reads a shape of 1, 2 or 3
     values as ``"L"``, ``"HW"`` or ``"HWC"`` (numpy's and Pillow's order),
     and refuses a 3-value shape whose first value is smaller than its last,

@@ -84,7 +84,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
             Training data, any real dtype; converted to float32 for the
             network. Never modified. Images may come in their own shape,
             ``(n_samples, height, width)`` or ``(n_samples, height, width,
@@ -550,7 +550,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
             Data with the same features as in ``fit``.
 
         Returns
@@ -583,9 +583,10 @@ class BaseAutoencoder(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, *input_shape_), dtype float64
+        X_original : ndarray of shape (n_samples, ...), dtype float64
             The decoder's reconstruction, in the units of the training data,
-            in the shape ``fit`` was given samples in (``input_shape_``).
+            each sample in the shape ``fit`` was given (``input_shape_``):
+            ``(n_samples, n_features)`` for rows.
 
         Raises
         ------
@@ -619,7 +620,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
 
         Returns
         -------
@@ -648,7 +649,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
 
         Returns
         -------
@@ -680,7 +681,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, *image)
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
         y : None
             Ignored.
 
