@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import skae
+import skae.compression
 import skae.datasets
 import skae.metrics
 import skae.plotting
@@ -27,13 +28,14 @@ def test_api_reference_lists_every_public_name():
     public |= {f"skae.plotting.{n}" for n in skae.plotting.__all__}
     public |= {f"skae.datasets.{n}" for n in skae.datasets.__all__}
     public |= {f"skae.metrics.{n}" for n in skae.metrics.__all__}
+    public |= {f"skae.compression.{n}" for n in skae.compression.__all__}
     assert _api_entries() == public
 
 
 def test_every_public_name_has_a_numpydoc_docstring():
     from numpydoc.docscrape import ClassDoc, FunctionDoc
 
-    for module in (skae, skae.plotting, skae.datasets, skae.metrics):
+    for module in (skae, skae.plotting, skae.datasets, skae.metrics, skae.compression):
         for name in module.__all__:
             obj = getattr(module, name)
             doc = ClassDoc(obj) if isinstance(obj, type) else FunctionDoc(obj)

@@ -17,6 +17,7 @@ from skae import (
     SparseAutoencoder,
     VariationalAutoencoder,
 )
+from skae.compression import CodeQuantizer
 
 ESTIMATORS = [
     # Default parameters: what a user gets from ``AutoencoderTransformer()``.
@@ -36,6 +37,9 @@ ESTIMATORS = [
     DenoisingAutoencoder(architecture="conv", noise="salt_and_pepper", max_epochs=3),
     SparseAutoencoder(sparsity="kl", max_epochs=3),
     VariationalAutoencoder(architecture="conv", max_epochs=3),
+    # Codes as bytes.
+    CodeQuantizer(),
+    CodeQuantizer(n_bits=12, entropy_coder="zlib"),
 ]
 
 # {estimator class name: {check name: reason it is expected to fail}}.
