@@ -136,3 +136,22 @@ def test_rate_distortion_refuses_bad_input(digits_split):
     pca = PCA(n_components=4).fit(test)
     with pytest.raises(ValueError, match="n_bits"):
         rate_distortion([pca], test, n_bits=(17,), codecs=None)
+
+
+def test_rate_distortion_display_draws_one_curve_per_method(digits_split):
+    import matplotlib.pyplot as plt
+
+    from skae.plotting import RateDistortionDisplay
+
+    train, test = digits_split
+    pca = PCA(n_components=6).fit(train)
+    disp = RateDistortionDisplay.from_estimator(
+        {"PCA": pca}, test, X_fit=train, n_bits=(2, 4, 8), codecs=["JPEG", "PNG"]
+    )
+    assert set(disp.lines_) == {"PCA", "JPEG", "JPEG payload", "PNG"}
+    x, y = disp.lines_["PCA"].get_data()
+    np.testing.assert_array_equal(x, [2.0, 3.0, 6.0])  # 6 codes x 2, 4, 8 bits, whole bytes
+    assert y[0] < y[-1]  # more bits, less distortion
+    assert len(disp.lines_["PNG"].get_xdata()) == 1  # lossless: one point
+    assert disp.ax_.get_xscale() == "log"
+    plt.close(disp.figure_)
