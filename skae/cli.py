@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from ._compare import METHODS, compare, plot_comparison
-from .datasets import load_fashion_mnist, load_mnist
+from .datasets import load_fashion_mnist, load_mnist, load_photo_patches
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
 
@@ -74,6 +74,16 @@ def _name_list(text):
     return names
 
 
+def _rd_images(text):
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = sorted(set(names) - {"test", "photo-patches"})
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown image set(s) {unknown}: choose from test, photo-patches"
+        )
+    return names
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="skae", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +124,34 @@ def build_parser():
         help="PNG path (default skae-compare-DATASET.png); 'none' for no figure",
     )
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmp.add_argument(
+        "--rate-distortion",
+        action="store_true",
+        help="also print bytes per image against PSNR: each fitted method's codes "
+        "quantized to --n-bits, beside Pillow's PNG, JPEG, WebP (AVIF, JPEG 2000), and "
+        "write its figure",
+    )
+    cmp.add_argument(
+        "--n-bits",
+        type=_int_list,
+        default=[4, 6, 8],
+        help="comma-separated bits per code unit for --rate-distortion (default 4,6,8)",
+    )
+    cmp.add_argument(
+        "--codecs",
+        type=lambda text: [v.strip() for v in text.split(",") if v.strip()],
+        default="all",
+        help="comma-separated codecs for --rate-distortion, from PNG, JPEG, WebP, AVIF, "
+        "'JPEG 2000' (default: all that Pillow supports here)",
+    )
+    cmp.add_argument(
+        "--rd-images",
+        type=_rd_images,
+        default=["test"],
+        help="comma-separated images --rate-distortion codes, one table each: 'test' "
+        "(the test split) and/or 'photo-patches' (as many patches of scikit-image's "
+        "photographs, which the models never saw; needs scikit-image). Default test",
+    )
     return parser
 
 
@@ -144,7 +182,44 @@ def main(argv=None):
     if output.lower() != "none":
         plot_comparison(X_test, y_test, fitted, shape, output)
         print(f"figure: {output}")
+    if args.rate_distortion:
+        for images in args.rd_images:
+            _rate_distortion(args, images, X_train, X_test, fitted, shape, output)
     return 0
+
+
+def _rate_distortion(args, which, X_train, X_test, fitted, shape, output):
+    """Print the rate–distortion table of the fitted methods and codecs on the
+    images ``which`` names; write its figure."""
+    from .compression import rate_distortion
+
+    if which == "photo-patches":
+        images = load_photo_patches(shape, len(X_test), random_state=args.random_state)
+        what = f"{len(images)} patches of scikit-image's photographs (not seen in training)"
+    else:
+        images, what = X_test, f"the {len(X_test)} test images"
+    print(f"\nrate-distortion on {what}; code ranges from the training codes:")
+    estimators = {f"{method}, k={k}": est for (method, k), est in fitted.items()}
+    table = rate_distortion(
+        estimators,
+        images.reshape(len(images), -1),
+        X_fit=X_train,
+        n_bits=args.n_bits,
+        image_shape=shape,
+    )
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    if output.lower() != "none":
+        from matplotlib.figure import Figure
+
+        from .plotting import RateDistortionDisplay
+
+        path = output[: -len(".png")] if output.endswith(".png") else output
+        path = f"{path}-rate-distortion-{which}.png"
+        figure = Figure(figsize=(7, 4.5), layout="constrained")
+        display = RateDistortionDisplay(table=table).plot(ax=figure.add_subplot())
+        display.ax_.set_title(f"{args.dataset} models, {what}", fontsize="small")
+        figure.savefig(path, dpi=100)
+        print(f"figure: {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

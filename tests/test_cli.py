@@ -101,3 +101,25 @@ def test_compare_mnist_end_to_end(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "mnist: 600 training and 150 test images of 28x28 pixels" in out
     assert (tmp_path / "mnist.png").is_file()
+
+
+def test_compare_rate_distortion_prints_both_tables_and_figures(tmp_path, capsys):
+    pytest.importorskip("skimage")
+    png = tmp_path / "out.png"
+    args = ["compare", "--rate-distortion", "--max-epochs", "1", "--n-components", "4"]
+    args += ["--n-bits", "4,8", "--rd-images", "test,photo-patches", "--quiet"]
+    args += ["--n-train", "200", "--codecs", "PNG,WebP"]
+    assert main([*args, "--output", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "rate-distortion on the 50 test images" in out
+    assert "rate-distortion on 50 patches of scikit-image's photographs" in out
+    lines = [line.split() for line in out.splitlines()]
+    headers = [words for words in lines if words[:2] == ["method", "setting"]]
+    assert len(headers) == 2
+    assert headers[0][:5] == ["method", "setting", "bytes_per_sample", "bits_per_pixel", "psnr"]
+    rows = [line for line in out.splitlines() if "codes x 4 bits" in line]
+    assert [r.split(",")[0].strip() for r in rows] == ["pca", "dense"] * 2
+    assert sum(words[:1] == ["WebP"] for words in lines) == 2 * 7  # 7 qualities, 2 tables
+    for which in ("test", "photo-patches"):
+        figure = tmp_path / f"out-rate-distortion-{which}.png"
+        assert figure.read_bytes()[:4] == b"\x89PNG"
