@@ -328,3 +328,18 @@ def test_unknown_subset(idx_home, name, subset, no_download):
     home, _ = idx_home
     with pytest.raises(ValueError, match="subset"):
         LOADERS[name](home, subset=subset)
+
+
+def test_photo_patches_are_seeded_grayscale_images_in_the_unit_interval():
+    pytest.importorskip("skimage")
+    from skae.datasets import load_photo_patches
+
+    patches = load_photo_patches((28, 28), 40, random_state=0)
+    assert patches.shape == (40, 28, 28) and patches.dtype == np.float32
+    assert 0.0 <= patches.min() and patches.max() <= 1.0
+    np.testing.assert_array_equal(patches, load_photo_patches((28, 28), 40, random_state=0))
+    assert not np.array_equal(patches, load_photo_patches((28, 28), 40, random_state=1))
+    # Natural images, not blank: every patch has some contrast on average.
+    assert patches.std(axis=(1, 2)).mean() > 0.02
+    with pytest.raises(ValueError, match="larger than"):
+        load_photo_patches((1000, 1000), 2)
