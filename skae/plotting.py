@@ -672,8 +672,8 @@ class RateDistortionDisplay:
 
     Drawn from the table :func:`skae.compression.rate_distortion` returns:
     each reducer's curve runs over its bit depths, each codec's over its
-    quality settings; a lossless codec is one point. Up and to the left is
-    better (fewer bytes for the same fidelity). For JPEG, a dotted curve
+    quality settings; a lossless codec is a dashed vertical line at its size.
+    Up and to the left is better (fewer bytes for the same fidelity). For JPEG, a dotted curve
     gives the payload alone (its tables counted as shared).
 
     Parameters
@@ -749,10 +749,22 @@ class RateDistortionDisplay:
         display : RateDistortionDisplay
             ``self``, with ``ax_``, ``figure_`` and ``lines_`` set.
         """
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
         ax = _axes(ax, "RateDistortionDisplay", figsize=(7, 4.5))
         self.lines_ = {}
         for method, rows in self.table.groupby("method", sort=False):
             rows = rows.sort_values("bytes_per_sample")
+            if (rows["setting"] == "lossless").all():
+                # No distortion to plot: a vertical line at the lossless size.
+                line = ax.axvline(
+                    rows["bytes_per_sample"].iloc[0],
+                    linestyle="--",
+                    color=f"C{len(self.lines_) % 10}",
+                    label=f"{method} (lossless)",
+                )
+                self.lines_[method] = line
+                continue
             (line,) = ax.plot(rows["bytes_per_sample"], rows["psnr"], marker="o", label=method)
             self.lines_[method] = line
             payload = rows.get("payload_bytes_per_sample")
@@ -767,6 +779,8 @@ class RateDistortionDisplay:
                 )
                 self.lines_[f"{method} payload"] = dotted
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("bytes per sample")
         ax.set_ylabel("PSNR (dB)")
         ax.grid(True, which="both", alpha=0.3)

@@ -152,6 +152,8 @@ def test_rate_distortion_display_draws_one_curve_per_method(digits_split):
     x, y = disp.lines_["PCA"].get_data()
     np.testing.assert_array_equal(x, [2.0, 3.0, 6.0])  # 6 codes x 2, 4, 8 bits, whole bytes
     assert y[0] < y[-1]  # more bits, less distortion
-    assert len(disp.lines_["PNG"].get_xdata()) == 1  # lossless: one point
+    # Lossless: a vertical line at PNG's mean size, no PSNR to plot.
+    png_bytes = disp.table.loc[disp.table["method"] == "PNG", "bytes_per_sample"].iloc[0]
+    np.testing.assert_array_equal(disp.lines_["PNG"].get_xdata(), [png_bytes, png_bytes])
     assert disp.ax_.get_xscale() == "log"
     plt.close(disp.figure_)
