@@ -757,10 +757,12 @@ class RateDistortionDisplay:
             rows = rows.sort_values("bytes_per_sample")
             if (rows["setting"] == "lossless").all():
                 # No distortion to plot: a vertical line at the lossless size.
-                line = ax.axvline(
-                    rows["bytes_per_sample"].iloc[0],
+                size = rows["bytes_per_sample"].iloc[0]
+                (line,) = ax.plot(
+                    [size, size],
+                    [0, 1],
+                    transform=ax.get_xaxis_transform(),  # full height, any PSNR scale
                     linestyle="--",
-                    color=f"C{len(self.lines_) % 10}",
                     label=f"{method} (lossless)",
                 )
                 self.lines_[method] = line
