@@ -749,7 +749,7 @@ class RateDistortionDisplay:
         display : RateDistortionDisplay
             ``self``, with ``ax_``, ``figure_`` and ``lines_`` set.
         """
-        from matplotlib.ticker import FuncFormatter, NullFormatter
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
         ax = _axes(ax, "RateDistortionDisplay", figsize=(7, 4.5))
         self.lines_ = {}
@@ -781,6 +781,8 @@ class RateDistortionDisplay:
                 )
                 self.lines_[f"{method} payload"] = dotted
         ax.set_xscale("log")
+        # Sizes span a decade or two: label 1-2-5 steps, not powers of ten alone.
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("bytes per sample")
