@@ -15,8 +15,9 @@ class Corruption:
     """Base class (a plain callable, not a module: it has no weights).
 
     ``low``, ``high`` and ``zero`` are per-feature tensors of
-    shape ``(n_features,)`` in the network's input space: the training
-    data's range, and the value standing for 0 in the user's units."""
+    shape ``(n_features,)`` in the network's input space: bounds taken from
+    the training data (see each subclass), and the value standing for 0 in
+    the user's units."""
 
     def __init__(self, low, high, zero):
         self.low = torch.as_tensor(low, dtype=torch.float32)
@@ -26,7 +27,13 @@ class Corruption:
 
 class GaussianNoise(Corruption):
     """Additive Gaussian noise of standard deviation ``std`` (network units),
-    clipped to ``[low, high]``, the training data's range per feature."""
+    clipped to ``[low, high]``.
+
+    :class:`~skae.DenoisingAutoencoder` passes ``std = noise_level / scale_``
+    (``noise_level`` in the user's units) and, as ``low`` and ``high``, the
+    smallest and largest value of the whole training set mapped into each
+    feature's network units: one range in the user's units for every
+    feature."""
 
     def __init__(self, std, low, high, zero):
         super().__init__(low, high, zero)
@@ -50,8 +57,8 @@ class MaskingNoise(Corruption):
 
 
 class SaltAndPepperNoise(Corruption):
-    """Each input set, with probability ``fraction``, to the data's minimum or
-    maximum (equally likely)."""
+    """Each input set, with probability ``fraction``, to its feature's minimum
+    or maximum in the training data, ``low`` or ``high`` (equally likely)."""
 
     def __init__(self, fraction, low, high, zero):
         super().__init__(low, high, zero)

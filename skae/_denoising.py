@@ -20,26 +20,44 @@ NOISE = Param(
     "gaussian",
     (StrOptions(set(NOISES)),),
     '{"gaussian", "masking", "salt_and_pepper"}',
-    """``"gaussian"``: add noise of standard deviation ``noise_level`` (in
-    the units of ``X``), then clip to the range of the training data (its
-    smallest and largest value: [0, 1] for pixels in [0, 1]).
-    ``"masking"``: set a fraction ``noise_level`` of the inputs to zero.
-    ``"salt_and_pepper"``: set a fraction ``noise_level`` of the inputs to
-    the feature's training minimum or maximum.""",
+    """How each training mini-batch is corrupted (afresh at every step;
+    validation batches, :meth:`transform` and :meth:`reconstruct` see
+    ``X`` as given).
+
+    - ``"gaussian"``: add independent normal noise of standard deviation
+      ``noise_level``, in the units of ``X``, then clip every value to the
+      range of the training data: from the smallest to the largest value
+      of the ``X`` passed to :meth:`fit`, taken over all features (so
+      [0, 1] for pixels that span [0, 1]). The clipping always applies,
+      whatever that range. The range is the whole data set's, not each
+      feature's, so that a pixel that is 0 in every training image is
+      corrupted too.
+    - ``"masking"``: set each input, with probability ``noise_level``, to
+      0 in the units of ``X``.
+    - ``"salt_and_pepper"``: set each input, with probability
+      ``noise_level``, to its feature's smallest or largest value in the
+      training data (each half of the time).""",
 )
 NOISE_LEVEL = Param(
     "noise_level",
     0.3,
     (Interval(numbers.Real, 0, None, closed="left"),),
     "float",
-    """For ``"gaussian"``: the noise's standard deviation in the units of
-    ``X``, whatever their range (``noise_level=0.5`` on pixels in [0, 1]
-    is "sigma = 0.5"; on pixels in [0, 255] the same noise is
-    ``noise_level=127.5``). For ``"masking"`` and ``"salt_and_pepper"``:
-    the fraction of inputs corrupted, in [0, 1]. Noisy values are clipped
-    to the training data's range (e.g. [0, 1] for pixels), so the training
-    changes continuously with the data: ``X`` and ``X * 1.001`` get the
-    same noise.""",
+    """For ``noise="gaussian"``: the noise's standard deviation in the
+    units of ``X``, whatever their range, before the clipping described
+    under ``noise``: ``noise_level=0.5`` on pixels in [0, 1] is "sigma =
+    0.5"; the same noise on pixels in [0, 255] is ``noise_level=127.5``.
+    Any value >= 0. As the noise is in the units of ``X`` and always
+    clipped to the training range, training changes continuously with the
+    data: with the same ``random_state``, ``c * X`` (``c > 0``) is trained
+    on ``c`` times the noisy inputs of ``X``, whether or not ``X`` lies in
+    [0, 1].
+
+    For ``"masking"`` and ``"salt_and_pepper"``: the fraction of inputs
+    corrupted (the probability of each), in [0, 1]; :meth:`fit` raises a
+    ValueError above 1.
+
+    ``noise_level=0`` trains on clean inputs.""",
 )
 
 
@@ -93,14 +111,16 @@ class DenoisingAutoencoder(ArchitectureChoice, BaseAutoencoder):
                 f"noise_level={self.noise_level} is a fraction of inputs for "
                 f"noise={self.noise!r}: choose a value in [0, 1]."
             )
-        # Xn is the network's input, (X - mean_) / scale_: a standard
-        # deviation in X's units is noise_level / scale_ there.
+        # Xn is the network's input, (X - mean_) / scale_ (float32): a
+        # standard deviation of noise_level in X's units is
+        # noise_level / scale_ there, whatever X's range or output_activation.
         level = self.noise_level / self.scale_ if self.noise == "gaussian" else self.noise_level
+        # Each feature's training range, in the network's units.
         low, high = Xn.min(axis=0), Xn.max(axis=0)
         if self.noise == "gaussian":
-            # Clip to the range of the whole training set, not of each
-            # feature: a pixel that is always 0 in training must still see
-            # noise, or the network never learns to ignore it.
+            # Clip to the range of the whole training set (in X's units),
+            # not of each feature: a pixel that is always 0 in training must
+            # still see noise, or the network never learns to ignore it.
             low_x = float(np.min(low * self.scale_ + self.mean_))
             high_x = float(np.max(high * self.scale_ + self.mean_))
             low, high = (low_x - self.mean_) / self.scale_, (high_x - self.mean_) / self.scale_
