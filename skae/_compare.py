@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.multiclass import type_of_target
 from tqdm.auto import tqdm
 
 from ._autoencoder import AutoencoderTransformer, ConvolutionalAutoencoder
@@ -81,8 +84,10 @@ def compare(
     ----------
     X_train, X_test : ndarray of shape (n_train, n_features), (n_test, n_features)
         Training and test data.
-    y_train, y_test : ndarray of shape (n_train,), (n_test,)
-        Class labels, used only to score a LogisticRegression on the codes.
+    y_train, y_test : ndarray of shape (n_train,), (n_test,), or None
+        Class labels, used only to score a LogisticRegression on the codes;
+        continuous values (``type_of_target`` "continuous") score a ridge
+        regression instead; None scores neither.
     n_components : sequence of int, default=(2, 8, 32)
         Bottleneck widths to try.
     methods : sequence of str, default=("pca", "dense")
@@ -99,14 +104,21 @@ def compare(
     results : pandas.DataFrame
         One row per (method, n_components): ``method``, ``n_components``,
         ``test_mse`` (mean squared reconstruction error on the test split, in
-        the units of ``X``), ``test_accuracy`` (of a
+        the units of ``X``), ``test_accuracy`` for class labels (of a
         ``LogisticRegression(max_iter=1000)`` trained on standardised
-        training codes, on the test codes), ``fit_seconds`` (wall-clock time
-        of the estimator's ``fit``).
+        training codes, on the test codes) or ``test_r2`` for continuous
+        ``y`` (R² of a ``RidgeCV`` likewise), neither where ``y_train`` is
+        None, ``fit_seconds`` (wall-clock time of the estimator's ``fit``).
     estimators : dict
         ``{(method, n_components): fitted estimator}``.
     """
     rows, fitted = [], {}
+    if y_train is None:
+        probe = None
+    elif type_of_target(y_train) == "continuous":
+        probe = ("test_r2", RidgeCV(), r2_score)
+    else:
+        probe = ("test_accuracy", LogisticRegression(max_iter=1000), accuracy_score)
     jobs = [(m, k) for m in methods for k in n_components]
     for method, k in tqdm(jobs, desc="skae compare", disable=not progress):
         est = make_method(method, k, random_state, **params)
@@ -114,18 +126,16 @@ def compare(
         est.fit(X_train)
         seconds = time.perf_counter() - start
         Z_train, Z_test = est.transform(X_train), est.transform(X_test)
-        mse = mean_squared_error(X_test, est.inverse_transform(Z_test))
-        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-        acc = accuracy_score(y_test, clf.fit(Z_train, y_train).predict(Z_test))
-        rows.append(
-            {
-                "method": method,
-                "n_components": k,
-                "test_mse": mse,
-                "test_accuracy": acc,
-                "fit_seconds": seconds,
-            }
-        )
+        row = {
+            "method": method,
+            "n_components": k,
+            "test_mse": mean_squared_error(X_test, est.inverse_transform(Z_test)),
+        }
+        if probe is not None:
+            column, model, score = probe
+            model = make_pipeline(StandardScaler(), clone(model)).fit(Z_train, y_train)
+            row[column] = score(y_test, model.predict(Z_test))
+        rows.append({**row, "fit_seconds": seconds})
         fitted[(method, k)] = est
     return pd.DataFrame(rows), fitted
 
@@ -133,21 +143,24 @@ def compare(
 def plot_comparison(X_test, y_test, fitted, image_shape, path, n_images=10):
     """Write a PNG of reconstructions and latent spaces, drawn by skae's Displays.
 
-    Top: the first ``n_images`` test images and their reconstruction by
-    every fitted (method, n_components), one row each
+    Top (images only): the first ``n_images`` test images and their
+    reconstruction by every fitted (method, n_components), one row each
     (:class:`~skae.plotting.ReconstructionDisplay`). Bottom: one panel per
     method, the test codes at the smallest ``n_components`` fitted,
-    coloured by label (:class:`~skae.plotting.LatentSpaceDisplay`).
+    coloured by label where there are labels
+    (:class:`~skae.plotting.LatentSpaceDisplay`).
 
     Parameters
     ----------
     X_test : ndarray of shape (n_test, n_features)
-    y_test : ndarray of shape (n_test,)
-        Labels colouring the latent-space panels.
+    y_test : ndarray of shape (n_test,) or None
+        Labels (or values) colouring the latent-space panels; None leaves
+        them one colour.
     fitted : dict
         ``{(method, n_components): fitted estimator}`` from :func:`compare`.
-    image_shape : tuple of int
-        ``(height, width)`` of one image.
+    image_shape : tuple of int or None
+        ``(height, width)`` or ``(height, width, 3)`` of one image; None for
+        rows that are not images (the figure has the latent spaces only).
     path : str or path-like
         Where to write the PNG.
     n_images : int, default=10
@@ -171,20 +184,28 @@ def plot_comparison(X_test, y_test, fitted, image_shape, path, n_images=10):
 
     smallest = min(k for _, k in fitted)
     methods = list(dict.fromkeys(m for m, _ in fitted))
-    width = max(0.9 * n_images + 2, 3.0 * len(methods))
-    fig = Figure(figsize=(width, 0.9 * (len(fitted) + 1) + 3.2), layout="constrained")
-    grid = fig.add_gridspec(2, len(methods), height_ratios=[len(fitted) + 1, 3.2])
-    top = fig.add_subplot(grid[0, :])
-    named = {f"{m}, k={k}": est for (m, k), est in fitted.items()}
-    ReconstructionDisplay.from_estimator(
-        named, X_test, n_images=n_images, image_shape=image_shape, ax=top
-    )
-    top.set_title("Test images and their reconstructions (k = n_components)")
     n_points = min(len(X_test), 2000)
+    labels = None if y_test is None else np.asarray(y_test)[:n_points]
+    if labels is not None and labels.dtype.kind not in "biuf" and len(np.unique(labels)) > 20:
+        labels = np.unique(labels, return_inverse=True)[1]  # too many names for a legend
+    if image_shape is None:
+        fig = Figure(figsize=(max(3.0 * len(methods), 4.0), 3.4), layout="constrained")
+        grid = fig.add_gridspec(1, len(methods))
+        fig.suptitle(f"Test codes at k = n_components = {smallest}", fontsize=10)
+    else:
+        width = max(0.9 * n_images + 2, 3.0 * len(methods))
+        fig = Figure(figsize=(width, 0.9 * (len(fitted) + 1) + 3.2), layout="constrained")
+        grid = fig.add_gridspec(2, len(methods), height_ratios=[len(fitted) + 1, 3.2])
+        top = fig.add_subplot(grid[0, :])
+        named = {f"{m}, k={k}": est for (m, k), est in fitted.items()}
+        ReconstructionDisplay.from_estimator(
+            named, X_test, n_images=n_images, image_shape=image_shape, ax=top
+        )
+        top.set_title("Test images and their reconstructions (k = n_components)")
     for i, method in enumerate(methods):
-        ax = fig.add_subplot(grid[1, i])
+        ax = fig.add_subplot(grid[-1, i])
         disp = LatentSpaceDisplay.from_estimator(
-            fitted[(method, smallest)], X_test[:n_points], y_test[:n_points], ax=ax, s=3
+            fitted[(method, smallest)], X_test[:n_points], labels, ax=ax, s=3
         )
         ax.set_title(f"{method}, k={smallest}", fontsize=9)
         ax.tick_params(labelsize=7)

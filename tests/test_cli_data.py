@@ -1,0 +1,214 @@
+"""``skae compare --data``: the user's own tables, arrays and folders of images."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from sklearn.datasets import load_iris
+
+from skae._user_data import load_user_data
+from skae.cli import main
+
+QUICK = ["--max-epochs", "2", "--n-components", "2", "--quiet"]
+
+
+def _run(capsys, tmp_path, data, *extra):
+    """Run ``skae compare --data`` quickly; the printed lines and the table's header."""
+    png = tmp_path / "f.png"
+    assert main(["compare", "--data", str(data), *QUICK, *extra, "--output", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line.split() for line in lines if line.split()[:1] == ["method"])
+    rows = [line.split() for line in lines if line.split()[:1] in (["pca"], ["dense"])]
+    assert [row[:2] for row in rows] == [["pca", "2"], ["dense", "2"]]
+    return lines, header
+
+
+def _iris():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    names = np.array(["setosa", "versicolor", "virginica"])
+    return X.assign(species=names[y])[::3].reset_index(drop=True)  # 50 rows
+
+
+def _images(folder, n, size=(8, 8), mode="L", seed=0):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    shape = (size[0], size[1], 3) if mode == "RGB" else size
+    for i in range(n):
+        pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+        Image.fromarray(pixels).convert(mode).save(folder / f"{i:02d}.png")
+
+
+def _refused(capsys, path, match, error=ValueError, target=None):
+    """The loader raises ``error`` matching ``match``; the command says the same on
+    stderr and exits with status 2, no traceback."""
+    with pytest.raises(error, match=match):
+        load_user_data(path, target=target)
+    extra = [] if target is None else ["--target", target]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--data", str(path), *extra, *QUICK, "--output", "none"])
+    assert exit_info.value.code == 2
+    assert re.search(match, capsys.readouterr().err)
+
+
+def test_csv_with_a_target_column_scores_accuracy(tmp_path, capsys):
+    path = tmp_path / "iris.csv"
+    _iris().to_csv(path, index=False)
+    lines, header = _run(capsys, tmp_path, path, "--target", "species")
+    assert lines[0] == (
+        f"{path}: 37 training and 13 test rows of 4 features; "
+        "3 classes (setosa, versicolor, virginica)"
+    )
+    assert header == ["method", "n_components", "test_mse", "test_accuracy", "fit_seconds"]
+
+
+def test_parquet_without_target_has_no_accuracy(tmp_path, capsys):
+    path = tmp_path / "iris.parquet"
+    _iris().drop(columns="species").to_parquet(path)
+    lines, header = _run(capsys, tmp_path, path)
+    assert lines[0] == f"{path}: 37 training and 13 test rows of 4 features"
+    assert header == ["method", "n_components", "test_mse", "fit_seconds"]
+
+
+def test_continuous_target_scores_r2(tmp_path, capsys):
+    path = tmp_path / "iris.csv"
+    _iris().drop(columns="species").to_csv(path, index=False)
+    lines, header = _run(capsys, tmp_path, path, "--target", "petal width (cm)")
+    assert lines[0].endswith("rows of 3 features; target 'petal width (cm)' (continuous)")
+    assert header == ["method", "n_components", "test_mse", "test_r2", "fit_seconds"]
+
+
+def test_npy_images_and_npz_labels(tmp_path, capsys):
+    images = np.random.default_rng(0).integers(0, 256, (40, 8, 6), dtype=np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    lines, header = _run(capsys, tmp_path, tmp_path / "images.npy")
+    assert lines[0].endswith(": 30 training and 10 test images of 8x6 pixels")
+    assert "test_accuracy" not in header
+
+    np.savez(tmp_path / "labelled.npz", X=images, y=np.arange(40) % 2)
+    X, y, shape = load_user_data(tmp_path / "labelled.npz")
+    assert X.dtype == np.float32 and X.shape == (40, 48) and shape == (8, 6)
+    assert X.max() <= 1.0 and np.array_equal(X[3], images[3].ravel() / np.float32(255))
+    assert y.tolist() == [0, 1] * 20
+
+
+def test_folder_with_class_subfolders(tmp_path, capsys):
+    _images(tmp_path / "digits" / "cats", 12, seed=1)
+    _images(tmp_path / "digits" / "dogs", 12, seed=2)
+    lines, header = _run(capsys, tmp_path, tmp_path / "digits")
+    assert lines[0].endswith(
+        ": 18 training and 6 test images of 8x8 pixels; 2 classes (cats, dogs)"
+    )
+    assert header == ["method", "n_components", "test_mse", "test_accuracy", "fit_seconds"]
+
+
+def test_rgb_folder_resized_with_conv(tmp_path, capsys):
+    _images(tmp_path / "photos", 16, size=(10, 12), mode="RGB")
+    X, y, shape = load_user_data(tmp_path / "photos", image_size=(6, 8))
+    assert X.shape == (16, 6 * 8 * 3) and y is None and shape == (6, 8, 3)
+    assert 0.0 <= X.min() and X.max() <= 1.0
+    lines, header = _run(
+        capsys, tmp_path, tmp_path / "photos", "--image-size", "6x8", "--methods", "pca,dense,conv"
+    )
+    assert lines[0].endswith(": 12 training and 4 test images of 6x8 pixels, RGB")
+    assert header == ["method", "n_components", "test_mse", "fit_seconds"]
+    assert any(line.split()[:2] == ["conv", "2"] for line in lines)
+
+
+def test_non_numeric_column(tmp_path, capsys):
+    path = tmp_path / "iris.csv"
+    _iris().to_csv(path, index=False)
+    _refused(capsys, path, r"iris\.csv: non-numeric feature column\(s\) 'species'\. Encode")
+
+
+def test_missing_values(tmp_path, capsys):
+    frame = _iris().drop(columns="species")
+    frame.iloc[[1, 5], 2] = np.nan
+    path = tmp_path / "holes.csv"
+    frame.to_csv(path, index=False)
+    _refused(
+        capsys,
+        path,
+        r"holes\.csv: missing values in column\(s\) 'petal length \(cm\)' \(2\)\. Impute",
+    )
+
+
+def test_missing_target_column(tmp_path, capsys):
+    path = tmp_path / "iris.parquet"
+    _iris().to_parquet(path)
+    match = r"iris\.parquet has no column 'label'; its columns are 'sepal length.*'species'"
+    _refused(capsys, path, match, target="label")
+
+
+def test_missing_file(tmp_path, capsys):
+    _refused(capsys, tmp_path / "nowhere.csv", r"nowhere\.csv does not exist", FileNotFoundError)
+
+
+def test_unknown_extension(tmp_path, capsys):
+    path = tmp_path / "data.xlsx"
+    path.write_bytes(b"not a table")
+    _refused(capsys, path, r"data\.xlsx: unknown file type '\.xlsx'\. Pass one of \.csv")
+
+
+def test_parquet_without_pyarrow(tmp_path, monkeypatch):
+    path = tmp_path / "t.parquet"
+    _iris().to_parquet(path)
+
+    def no_engine(*args, **kwargs):
+        raise ImportError("Unable to find a usable engine")
+
+    monkeypatch.setattr(pd, "read_parquet", no_engine)
+    with pytest.raises(
+        ImportError, match=r't\.parquet needs pyarrow: pip install "skae\[parquet\]"'
+    ):
+        load_user_data(path)
+
+
+def test_empty_folder(tmp_path, capsys):
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "empty" / "notes.txt").write_text("no images")
+    _refused(capsys, tmp_path / "empty", r"empty holds no images: looked for \.bmp .* \.webp")
+
+
+def test_mixed_grey_and_colour_images(tmp_path, capsys):
+    _images(tmp_path / "mixed", 3, mode="L")
+    _images(tmp_path / "mixed", 1, mode="RGB")  # 00.png becomes RGB
+    match = r"mixes grey and colour images, e\.g\. .*01\.png \(mode 'L'\) and .*00\.png"
+    _refused(capsys, tmp_path / "mixed", match + r".*convert\('RGB'\)")
+
+
+def test_sizes_differ_without_image_size(tmp_path, capsys):
+    _images(tmp_path / "sizes", 3, size=(8, 8))
+    _images(tmp_path / "sizes" / "more", 0)
+    Image.new("L", (10, 8)).save(tmp_path / "sizes" / "wide.png")
+    match = r"different sizes, e\.g\. .*00\.png \(8x8 pixels\) and .*wide\.png \(8x10 pixels\)"
+    match += r".*pass an image size.*--image-size 28x28"
+    _refused(capsys, tmp_path / "sizes", match)
+    X, _, shape = load_user_data(tmp_path / "sizes", image_size=(8, 8))
+    assert X.shape == (4, 64) and shape == (8, 8)
+
+
+def test_unreadable_image(tmp_path, capsys):
+    _images(tmp_path / "broken", 4)
+    (tmp_path / "broken" / "01.png").write_bytes(b"\x89PNG not really")
+    _refused(capsys, tmp_path / "broken", r"Cannot read .*01\.png as an image")
+
+
+def test_npz_with_several_unnamed_arrays(tmp_path, capsys):
+    path = tmp_path / "arrays.npz"
+    np.savez(path, np.zeros((10, 3)), np.zeros(10))
+    _refused(
+        capsys,
+        path,
+        r"arrays\.npz holds the arrays \['arr_0', 'arr_1'\] and none named 'X'.*X=X, y=y",
+    )
+
+
+def test_rate_distortion_refuses_tables(tmp_path, capsys):
+    path = tmp_path / "iris.csv"
+    _iris().drop(columns="species").to_csv(path, index=False)
+    with pytest.raises(SystemExit):
+        main(["compare", "--data", str(path), "--rate-distortion", *QUICK])
+    assert "--rate-distortion codes images" in capsys.readouterr().err
