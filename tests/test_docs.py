@@ -7,6 +7,7 @@ import skae
 import skae.compression
 import skae.datasets
 import skae.metrics
+import skae.onnx
 import skae.plotting
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -29,13 +30,21 @@ def test_api_reference_lists_every_public_name():
     public |= {f"skae.datasets.{n}" for n in skae.datasets.__all__}
     public |= {f"skae.metrics.{n}" for n in skae.metrics.__all__}
     public |= {f"skae.compression.{n}" for n in skae.compression.__all__}
+    public |= {f"skae.onnx.{n}" for n in skae.onnx.__all__}
     assert _api_entries() == public
 
 
 def test_every_public_name_has_a_numpydoc_docstring():
     from numpydoc.docscrape import ClassDoc, FunctionDoc
 
-    for module in (skae, skae.plotting, skae.datasets, skae.metrics, skae.compression):
+    for module in (
+        skae,
+        skae.plotting,
+        skae.datasets,
+        skae.metrics,
+        skae.compression,
+        skae.onnx,
+    ):
         for name in module.__all__:
             obj = getattr(module, name)
             doc = ClassDoc(obj) if isinstance(obj, type) else FunctionDoc(obj)
