@@ -14,10 +14,17 @@ attributes, once. A public estimator declares its parameters with
   (:mod:`skae._losses`);
 * ``_corruption()`` -- noise on training batches (:mod:`skae._corruption`);
 * ``_after_fit()`` -- fitted diagnostics.
+
+Training runs through one path, :meth:`BaseAutoencoder._train`, whether it
+starts a new network (``fit``, the first ``partial_fit``) or continues the
+fitted one (``fit`` with ``warm_start=True``, a later ``partial_fit``):
+skorch's ``NeuralNet.partial_fit`` trains an initialized net on, keeping its
+weights, optimizer state and history.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -39,6 +46,7 @@ from skorch.utils import noop
 from tqdm.auto import tqdm
 
 from ._architectures import build_custom_module, check_custom_shapes
+from ._common_params import RUN_PARAMS
 from ._io import register_estimator_class, save
 from ._losses import AutoencoderLoss
 from ._net import (
@@ -56,6 +64,18 @@ from ._runtime import resolve_device, resolve_optimizer, seeded, torch_seed
 # With verbose >= 1, transform / inverse_transform / score_samples show a
 # progress bar from this many rows on (a fraction of a second below it).
 PROGRESS_MIN_ROWS = 10_000
+
+
+def _same_param(a, b):
+    """Whether two values of a parameter are the same (sequences by their items)."""
+    if a is b:
+        return True
+    if isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple, np.ndarray)):
+        return len(a) == len(b) and all(_same_param(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except Exception:  # an object without a boolean ==
+        return False
 
 
 class BaseAutoencoder(
@@ -107,10 +127,26 @@ class BaseAutoencoder(
             with ``image_shape`` / ``image_layout``, if a parameter is invalid, if
             your ``encoder`` / ``decoder`` return the wrong shapes, or if
             the training loss diverges. On any error no fitted state is
-            left behind.
+            left behind. With ``warm_start=True`` on a fitted estimator,
+            also if ``X`` has other features than the fitted model, lies
+            outside [0, 1] for ``output_activation_="sigmoid"``, or if a
+            parameter other than the training ones changed since the
+            network was built (see ``warm_start``); on any such error the
+            fitted model is left as it was.
         TypeError
             If ``X`` is sparse.
+
+        Notes
+        -----
+        With ``warm_start=True`` and a fitted estimator, ``fit`` continues
+        training the fitted network instead of starting over (see
+        ``warm_start``), as :class:`~sklearn.neural_network.MLPRegressor`
+        does; a Ctrl-C then keeps the epochs completed so far, or the model
+        as it was before the call if none completed.
         """
+        if self.warm_start and self._has_network():
+            self._continue_fit(X, partial=False)
+            return self
         # Forget a previous fit first, so that no error (parameter validation
         # included) leaves a stale model behind.
         self._forget_fit()
@@ -123,12 +159,101 @@ class BaseAutoencoder(
             raise
         return self
 
+    def partial_fit(self, X, y=None):
+        """Train on one more batch of data: one pass (epoch) over ``X``.
+
+        For data that does not fit in memory, or that arrives over time:
+        call ``partial_fit`` once per chunk, and over all chunks as many
+        times as you want passes. Each call runs one epoch over ``X`` in
+        mini-batches of ``batch_size``, shuffled from ``random_state``: the
+        same sequence of calls with the same integer ``random_state`` gives
+        the same weights, bit for bit, on CPU. Semantics follow
+        :meth:`sklearn.neural_network.MLPRegressor.partial_fit` (one
+        iteration per call, optimizer state kept between calls) and
+        :meth:`sklearn.decomposition.IncrementalPCA.partial_fit` (the
+        first call sets up the model from its batch).
+
+        The first call on an estimator that is not fitted validates ``X``,
+        chooses ``output_activation_`` and sets the input scaling
+        (``mean_``, ``scale_``) from this first batch, then builds the
+        network and the optimizer. Later calls -- also after :meth:`fit` --
+        continue training that network. Later batches are scaled with the
+        first batch's statistics, which are never updated: pass a
+        representative first batch (for example a random sample of the
+        data), or fix ``output_activation``. A denoising autoencoder's
+        clipping range also comes from the first batch.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+            A batch of training data, any real dtype, or images in their
+            own shape, as for :meth:`fit`. Later batches must have the first
+            one's features.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch: ``n_iter_`` is one more
+            and ``loss_curve_`` one entry longer.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit` on the first call. On a later call: if ``X``
+            holds NaN or infinity, has other features than the first
+            batch (as :meth:`transform`), lies outside [0, 1] when
+            ``output_activation_ == "sigmoid"`` (binary cross-entropy
+            targets), if a parameter other than the training ones (see
+            ``warm_start``) changed since the network was built, or if the
+            loss diverges; the fitted state is then left as it was before
+            the call.
+        KeyboardInterrupt
+            On Ctrl-C. The call's epoch is not completed, so nothing of it
+            is kept: a first call leaves no fitted state (as :meth:`fit`
+            interrupted in its first epoch), a later one leaves the
+            estimator as it was before the call (weights, optimizer state,
+            ``n_iter_``) and raises ``KeyboardInterrupt``, as :meth:`fit`
+            does after an interrupt.
+
+        Notes
+        -----
+        ``early_stopping``, ``validation_fraction``, ``n_iter_no_change``,
+        ``tol`` and ``max_epochs`` do not apply: there is no validation
+        split and exactly one epoch per call, as in MLPRegressor.
+        ``validation_loss_curve_``, ``best_epoch_`` and
+        ``best_validation_loss_`` are None after a ``partial_fit``.
+        :meth:`fit` starts over, unless ``warm_start=True``. A model read
+        by :func:`skae.load` continues with a fresh optimizer state (model
+        files hold the weights only).
+        """
+        if self._has_network():
+            self._continue_fit(X, partial=True)
+            return self
+        self._forget_fit()
+        try:
+            self._fit(X, partial=True)
+        except FitInterrupted:
+            raise  # Ctrl-C after the epoch completed: it is kept, as in fit
+        except BaseException:
+            self._forget_fit()
+            raise
+        return self
+
+    def _has_network(self):
+        return hasattr(self, "net_")
+
+    def _fitted_attributes(self):
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+
     def _forget_fit(self):
-        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+        for name in self._fitted_attributes():
             delattr(self, name)
+        self.__dict__.pop("_net_params", None)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _fit(self, X):
+    def _fit(self, X, *, partial=False):
         X, sample_shape = self._validate_samples(X, reset=True)
         n_samples, n_features = X.shape
         self.input_shape_ = sample_shape
@@ -138,8 +263,9 @@ class BaseAutoencoder(
                 f"n_components={self.n_components} must be at most the number of "
                 f"features, n_features={n_features}: lower n_components."
             )
-        min_samples = 2 if self.early_stopping else 1
-        if n_samples < min_samples:
+        # partial_fit has no validation split (as MLPRegressor's).
+        early = self.early_stopping and not partial
+        if n_samples < (2 if early else 1):
             raise ValueError(
                 f"n_samples={n_samples} is too few to hold out a validation "
                 "split for early_stopping=True: pass more samples or set "
@@ -155,71 +281,159 @@ class BaseAutoencoder(
 
         seed = torch_seed(self.random_state)
         device = resolve_device(self.device)
+        with seeded(seed, device):
+            module = self._build_module(n_features)
+            if self.encoder is not None or self.decoder is not None:
+                check_custom_shapes(
+                    module,
+                    torch.from_numpy(Xn[:2]),
+                    self._n_encoder_outputs(),
+                    self.n_components,
+                    n_features,
+                )
+            net = self._make_net(module, loss_name, device, corruption=self._corruption(Xn))
+            self.net_ = net.initialize()
+            self.reconstruction_loss_ = loss_name
+            self._net_params = self._network_params()
+            self._train(X, Xn, seed, early=early, partial=partial)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _continue_fit(self, X, *, partial):
+        """Train the fitted network on ``X``: one epoch (``partial_fit``) or a
+        warm-started fit. On any error, the estimator is left as it was."""
+        how = "partial_fit" if partial else "fit with warm_start=True"
+        X = self._check_continued_rows(X, how)
+        self._check_unchanged_params(how)
+        if self.output_activation_ == "sigmoid" and (X.min() < 0.0 or X.max() > 1.0):
+            chosen = (
+                " (chosen by output_activation='auto' because the first X lay in [0, 1])"
+                if self.output_activation == "auto"
+                else ""
+            )
+            raise ValueError(
+                f"{how} got X with values in [{X.min():g}, {X.max():g}], but this "
+                f"{type(self).__name__} was fitted with output_activation_='sigmoid'"
+                f"{chosen}: its binary cross-entropy needs targets in [0, 1]. Scale X to "
+                "[0, 1] as the first data was, or start over (fit with warm_start=False) "
+                "with output_activation='identity'."
+            )
+        early = self.early_stopping and not partial
+        if early and len(X) < 2:
+            raise ValueError(
+                f"n_samples={len(X)} is too few to hold out a validation split for "
+                "early_stopping=True: pass more samples or set early_stopping=False."
+            )
+        Xn = self._normalize(X)
+        seed = torch_seed(self.random_state)
+        # A seed of its own for each continuation, drawn from random_state and
+        # the epochs run so far: a sequence of calls is reproducible, and its
+        # epochs do not repeat the batch order or noise of the first fit's.
+        run_seed = int(np.random.SeedSequence([seed, self.n_iter_]).generate_state(1)[0])
+        before = self._training_state()
+        try:
+            with seeded(run_seed, self.net_.device):
+                self._train(X, Xn, seed, early=early, partial=partial)
+        except FitInterrupted:
+            raise  # completed epochs are kept, as in fit
+        except KeyboardInterrupt:
+            self._restore_training_state(before)
+            raise FitInterrupted(
+                f"{how} interrupted before an epoch completed: {type(self).__name__} is left "
+                f"as it was before the call (n_iter_={self.n_iter_})."
+            ) from None
+        except BaseException:
+            self._restore_training_state(before)
+            raise
+
+    def _train(self, X, Xn, split_seed, *, early, partial):
+        """Train ``net_`` on the network's input ``Xn`` (``X`` normalised) and
+        record the result: one epoch (``partial``) or up to ``max_epochs``.
+
+        ``net_`` is initialized: new, or the fitted one continued. Its
+        training settings (epochs, batch size, learning rate, split,
+        callbacks) are set from the current parameters; skorch's
+        ``NeuralNet.partial_fit`` then trains on from its current weights,
+        optimizer state and history. Run inside :func:`seeded`.
+
+        Raises
+        ------
+        FitInterrupted
+            On Ctrl-C after at least one epoch of this call completed: the
+            completed epochs are recorded and kept (a ConvergenceWarning
+            says so).
+        KeyboardInterrupt
+            On Ctrl-C before an epoch of this call completed.
+        """
+        net = self.net_
+        n_samples, n_features = Xn.shape
         X_all = torch.from_numpy(Xn)
-        if self.early_stopping:
+        if early:
             train_idx, valid_idx = train_test_split(
-                np.arange(n_samples), test_size=self.validation_fraction, random_state=seed
+                np.arange(n_samples), test_size=self.validation_fraction, random_state=split_seed
             )
             train_split = predefined_split(TensorData(X_all, np.sort(valid_idx)))
             train_data = TensorData(X_all, np.sort(train_idx))
         else:
             train_split, train_data = None, TensorData(X_all)
-
-        with seeded(seed, device):
-            module = self._build_module(n_features)
-            if self.encoder is not None or self.decoder is not None:
-                check_custom_shapes(
-                    module, X_all[:2], self._n_encoder_outputs(), self.n_components, n_features
-                )
-            net = self._make_net(
-                module,
-                loss_name,
-                device,
-                corruption=self._corruption(Xn),
-                max_epochs=self._max_epochs(len(train_data)),
-                train_split=train_split,
-                callbacks=self._callbacks(n_features),
-            )
-            interrupted = False
-            with interrupt_on_sigint():
-                try:
-                    net.fit(train_data, None)
-                except TrainingInterrupted:
-                    interrupted = True
-
-        self.net_ = net
-        self.reconstruction_loss_ = loss_name
-        n_epochs = self._record_history(net, interrupted)
-        del X_all, Xn, train_data, train_split
+        net.set_params(
+            max_epochs=1 if partial else self._max_epochs(len(train_data)),
+            batch_size=self.batch_size,
+            train_split=train_split,
+            verbose=self.verbose,
+            lr=self.lr,
+        )
+        # New callbacks when their parameters changed; otherwise the net's own
+        # carry on (each resets itself at on_train_begin), so that a run of
+        # partial_fit calls logs as one training (verbose) rather than many.
+        settings = (n_features, early, self.tol, self.n_iter_no_change, bool(self.verbose))
+        settings += tuple(id(cb) for cb in self.callbacks or ())
+        if getattr(net, "_skae_callback_settings", None) != settings:
+            net.callbacks = self._callbacks(n_features, early)
+            net.initialize_callbacks()
+            net._skae_callback_settings = settings
+        n_before = len(net.history)
+        interrupted = False
+        with interrupt_on_sigint():
+            try:
+                net.partial_fit(train_data)
+            except TrainingInterrupted:
+                interrupted = True
+            finally:
+                # The fitted estimator must not keep the training data alive.
+                net.train_split = None
+        del X_all, train_data, train_split
+        n_epochs = self._record_history(net, n_before, interrupted, early)
         self._after_fit(X)
         if interrupted:
+            kept = self.best_epoch_ if early else self.n_iter_
             warnings.warn(
                 f"Training was interrupted (KeyboardInterrupt) after {n_epochs} completed "
-                f"epoch(s): {type(self).__name__} keeps the weights of epoch "
-                f"{self.best_epoch_ if self.early_stopping else n_epochs} (n_iter_="
-                f"{n_epochs}). Call fit again to train it fully.",
+                f"epoch(s): {type(self).__name__} keeps the weights of epoch {kept} "
+                f"(n_iter_={self.n_iter_}). Call fit again to train it fully.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
             raise FitInterrupted(
                 f"fit interrupted after {n_epochs} completed epoch(s); the estimator keeps "
                 "their weights."
             )
-        return self
 
-    def _record_history(self, net, interrupted):
-        """Set ``n_iter_``, the loss curves and ``best_epoch_`` from ``net.history``.
+    def _record_history(self, net, n_before, interrupted, early):
+        """Add this call's epochs (``net.history`` after row ``n_before``) to
+        ``n_iter_`` and the loss curves, and set ``best_epoch_``.
 
         After an interrupt, only the completed epochs count, and the weights
         go back to the last of them (or, with early stopping, to the best of
-        them, as an uninterrupted fit would end). Returns the number of
-        completed epochs.
+        them, as an uninterrupted fit would end). ``validation_loss_curve_``
+        holds NaN for earlier epochs trained without a validation split.
+        Returns the number of epochs this call completed.
 
         Raises
         ------
         KeyboardInterrupt
-            If the interrupt came before the first epoch completed: there is
-            no model to keep.
+            If the interrupt came before an epoch of this call completed:
+            there is nothing of it to keep.
         """
         callbacks = dict(net.callbacks_)
         stopper = callbacks["early_stopping"]
@@ -227,23 +441,109 @@ class BaseAutoencoder(
             checkpoint = callbacks["last_epoch_weights"].checkpoint_
             if checkpoint is None:
                 raise KeyboardInterrupt("fit interrupted in its first epoch: nothing was kept.")
-            n_epochs, weights = checkpoint
-            if self.early_stopping and stopper.best_model_weights_ is not None:
+            n_history, weights = checkpoint
+            if early and stopper.best_model_weights_ is not None:
                 weights = stopper.best_model_weights_
             net.module_.load_state_dict(weights)
-        else:
-            n_epochs = len(net.history)
-        history = net.history[:n_epochs]
-        self.n_iter_ = n_epochs
-        self.loss_curve_ = [row["train_loss"] for row in history]
-        if self.early_stopping:
-            self.validation_loss_curve_ = [row["valid_loss"] for row in history]
-            self.best_epoch_ = int(stopper.best_epoch_)
+            del net.history[n_history:]  # the interrupted epoch's partial row
+        n_epochs = len(net.history) - n_before
+        rows = net.history[n_before:]
+        n_previous = getattr(self, "n_iter_", 0)
+        self.n_iter_ = n_previous + n_epochs
+        self.loss_curve_ = [*getattr(self, "loss_curve_", []), *(r["train_loss"] for r in rows)]
+        if early:
+            previous = getattr(self, "validation_loss_curve_", None) or [math.nan] * n_previous
+            self.validation_loss_curve_ = [*previous, *(r["valid_loss"] for r in rows)]
+            # skorch numbers epochs by their row in net.history.
+            self.best_epoch_ = n_previous + int(stopper.best_epoch_) - n_before
             self.best_validation_loss_ = self.validation_loss_curve_[self.best_epoch_ - 1]
         else:
             self.validation_loss_curve_ = None
             self.best_epoch_ = self.best_validation_loss_ = None
         return n_epochs
+
+    def _check_continued_rows(self, X, how):
+        """``X`` validated against the fitted model for a continued training.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`_check_rows`; for samples of another size, the message
+            says how to start over.
+        """
+        try:
+            return self._check_rows(X)[0]
+        except ValueError as exc:
+            try:
+                shape = np.shape(X)
+                other_size = len(shape) >= 2 and math.prod(shape[1:]) != self.n_features_in_
+            except (TypeError, ValueError):
+                other_size = False
+            if not other_size:
+                raise
+            fix = "call fit" if how == "partial_fit" else "set warm_start=False"
+            raise ValueError(
+                f"{exc} {how} continues the model fitted on samples of shape "
+                f"{self._input_shape()}: pass samples of that shape, or {fix} to train a "
+                "new model on X."
+            ) from None
+
+    def _network_params(self):
+        """The parameters the fitted network depends on (all but ``RUN_PARAMS``),
+        as they are now: the values a continued training must still have."""
+        return {
+            name: copy.copy(value) if isinstance(value, (dict, list)) else value
+            for name, value in self.get_params(deep=False).items()
+            if name not in RUN_PARAMS
+        }
+
+    def _check_unchanged_params(self, how):
+        """Refuse to continue training after a change of a parameter the network
+        depends on (``n_components``, the architecture's, ``noise``...).
+
+        Raises
+        ------
+        ValueError
+            Naming each changed parameter, its fitted and its current value.
+        """
+        built = getattr(self, "_net_params", None)
+        if built is None:  # a pickle from before partial_fit existed
+            return
+        now = self._network_params()
+        changed = [
+            f"{name}={now[name]!r} (fitted with {built[name]!r})"
+            for name in built
+            if name in now and not _same_param(built[name], now[name])
+        ]
+        if changed:
+            fix = "call fit" if how == "partial_fit" else "set warm_start=False"
+            raise ValueError(
+                f"{how} continues the fitted network, but parameters changed since it was "
+                f"built: {', '.join(changed)}. Only {', '.join(sorted(RUN_PARAMS))} may "
+                f"change between trainings of one network: set the others back, or {fix} to "
+                "train a new one."
+            )
+
+    def _training_state(self):
+        """What a continued training changes: weights, optimizer state, the
+        length of the history and the fitted attributes (to undo a failed call)."""
+        net = self.net_
+        return {
+            "module": copy.deepcopy(net.module_.state_dict()),
+            "optimizer": copy.deepcopy(net.optimizer_.state_dict()),
+            "n_history": len(net.history),
+            "attributes": self._fitted_attributes(),
+        }
+
+    def _restore_training_state(self, state):
+        net = self.net_
+        net.train_split = None
+        net.module_.load_state_dict(state["module"])
+        net.optimizer_.load_state_dict(state["optimizer"])
+        del net.history[state["n_history"] :]
+        for name in self._fitted_attributes():
+            delattr(self, name)
+        vars(self).update(state["attributes"])
 
     def _fit_scaling(self, X):
         """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``."""
@@ -314,11 +614,11 @@ class BaseAutoencoder(
         device,
         *,
         corruption=None,
-        max_epochs=1,
-        train_split=None,
-        callbacks=None,
     ):
-        """The skorch net that trains ``module`` (also rebuilt by :func:`skae.load`)."""
+        """The skorch net that trains ``module`` (also rebuilt by :func:`skae.load`).
+
+        Its training settings (epochs, split, callbacks) are set by
+        :meth:`_train` before each training call."""
         optimizer, optimizer_kwargs = resolve_optimizer(self.optimizer, self.optimizer_params)
         return AutoencoderNet(
             module=module,
@@ -329,10 +629,8 @@ class BaseAutoencoder(
             corruption=corruption,
             optimizer=optimizer,
             lr=self.lr,
-            max_epochs=max_epochs,
             batch_size=self.batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
+            train_split=None,
             device=device,
             verbose=self.verbose,
             **optimizer_kwargs,
@@ -353,6 +651,7 @@ class BaseAutoencoder(
         net.initialize()
         net.module_.load_state_dict(module_state, strict=True)
         self.net_ = net
+        self._net_params = self._network_params()
         return self
 
     def _max_epochs(self, n_train):
@@ -369,16 +668,16 @@ class BaseAutoencoder(
         steps = self._architecture().auto_steps
         return int(np.clip(math.ceil(steps / n_batches), 10, 200))
 
-    def _callbacks(self, n_features):
+    def _callbacks(self, n_features, early_stopping):
         # tol is per feature: a loss summed over features (the VAE's) is
         # compared with tol * n_features.
         threshold = self.tol * (n_features if self._feature_reduction == "sum" else 1)
         stopper = EarlyStopping(
-            monitor="valid_loss" if self.early_stopping else "train_loss",
+            monitor="valid_loss" if early_stopping else "train_loss",
             patience=self.n_iter_no_change,
             threshold=threshold,
             threshold_mode="abs",
-            load_best=self.early_stopping,
+            load_best=early_stopping,
             sink=print if self.verbose else noop,
         )
         progress = [("progress_bar", ProgressBar())] if self.verbose else []

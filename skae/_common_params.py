@@ -176,6 +176,51 @@ TRAINING_PARAMS = (
         ``skorch.callbacks.LRScheduler``). A model with callbacks cannot be
         saved with ``save``; pickle it, or drop them with ``set_params``.""",
     ),
+    Param(
+        "warm_start",
+        False,
+        ("boolean",),
+        "bool",
+        """If True, ``fit`` on a fitted estimator continues training its
+        network -- its weights and the optimizer's state (fresh for a model
+        read by :func:`skae.load`, whose file holds no optimizer state) -- for up to
+        ``max_epochs`` more epochs instead of starting over, as
+        :class:`~sklearn.neural_network.MLPRegressor` does: ``n_iter_`` adds
+        up and ``loss_curve_`` grows. ``mean_``, ``scale_`` and
+        ``output_activation_`` (and a denoising autoencoder's clipping range)
+        stay those of the first fit, so ``X`` must have the same features
+        and, for ``output_activation_="sigmoid"``, lie in [0, 1]; a
+        ``ValueError`` otherwise. Only ``max_epochs``, ``batch_size``,
+        ``lr``, ``early_stopping``, ``validation_fraction``,
+        ``n_iter_no_change``, ``tol``, ``random_state``, ``verbose`` and
+        ``callbacks`` may change between the fits; a change of any other
+        parameter (``n_components``, the network's, ...) is a
+        ``ValueError``: set ``warm_start=False`` to train a new model.
+        Each continued fit stops on its own ``tol`` / ``n_iter_no_change``
+        criterion, counted from its first epoch. On an estimator not yet
+        fitted, ``fit`` is an ordinary fit. See also :meth:`partial_fit`,
+        which always continues.""",
+    ),
+)
+
+# The parameters of one training run rather than of the model: a fit with
+# warm_start=True or a partial_fit that continues a fitted network uses their
+# current values. Every other parameter must keep the value the network was
+# built with (BaseAutoencoder._check_unchanged_params).
+RUN_PARAMS = frozenset(
+    {
+        "max_epochs",
+        "batch_size",
+        "lr",
+        "early_stopping",
+        "validation_fraction",
+        "n_iter_no_change",
+        "tol",
+        "random_state",
+        "verbose",
+        "callbacks",
+        "warm_start",
+    }
 )
 
 # The trailing parameters of every estimator: its network halves, then training.
@@ -205,24 +250,30 @@ COMMON_ATTRIBUTES = (
         "n_iter_",
         "int",
         """Number of epochs run (completed epochs, if ``fit`` was
-        interrupted with Ctrl-C).""",
+        interrupted with Ctrl-C). Adds up over ``fit`` calls with
+        ``warm_start=True`` and over :meth:`partial_fit` calls (one each).""",
     ),
     Attr(
         "loss_curve_",
         "list of float",
-        "Training loss after each epoch (the loss being minimised).",
+        """Training loss after each epoch (the loss being minimised), one
+        entry per epoch of ``n_iter_``.""",
     ),
     Attr(
         "validation_loss_curve_",
         "list of float or None",
-        "Validation loss after each epoch when ``early_stopping=True``.",
+        """Validation loss after each epoch when the last ``fit`` had
+        ``early_stopping=True`` (NaN for earlier epochs trained without a
+        validation split, after ``warm_start``); None otherwise and after
+        :meth:`partial_fit`.""",
     ),
     Attr(
         "best_epoch_",
         "int or None",
-        """With ``early_stopping=True``, the epoch (from 1) whose weights the
-        estimator holds: the last one that improved the validation loss by
-        at least ``tol``. None otherwise.""",
+        """With ``early_stopping=True``, the epoch (from 1, counted over all
+        of ``n_iter_``) whose weights the estimator holds: the last one of
+        the last ``fit`` that improved the validation loss by at least
+        ``tol``. None otherwise and after :meth:`partial_fit`.""",
     ),
     Attr(
         "best_validation_loss_",
@@ -240,12 +291,15 @@ COMMON_ATTRIBUTES = (
         "mean_",
         "ndarray of shape (n_features,), dtype float64",
         """Per-feature mean subtracted before encoding (zeros when
-        ``output_activation_ == "sigmoid"``).""",
+        ``output_activation_ == "sigmoid"``). Computed by the fit that built
+        the network (for :meth:`partial_fit`, from the first batch) and kept
+        by later ``partial_fit`` calls and ``warm_start`` fits.""",
     ),
     Attr(
         "scale_",
         "float",
         """Global scale the centred data is divided by before encoding: the
-        root of the mean feature variance (1.0 for ``"sigmoid"``).""",
+        root of the mean feature variance (1.0 for ``"sigmoid"``). Set and
+        kept as ``mean_``.""",
     ),
 )

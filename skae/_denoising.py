@@ -36,7 +36,11 @@ NOISE = Param(
       0 in the units of ``X``.
     - ``"salt_and_pepper"``: set each input, with probability
       ``noise_level``, to its feature's smallest or largest value in the
-      training data (each half of the time).""",
+      training data (each half of the time).
+
+    These ranges come from the data the network was built on: the first
+    batch for :meth:`partial_fit`, the first fit for ``warm_start``; later
+    batches and fits keep them.""",
 )
 NOISE_LEVEL = Param(
     "noise_level",
