@@ -3,12 +3,14 @@
 from ._autoencoder import AutoencoderTransformer, ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._io import load
+from ._ordered import CodePrefix
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 from ._version import __version__ as __version__
 
 __all__ = [
     "AutoencoderTransformer",
+    "CodePrefix",
     "ConvolutionalAutoencoder",
     "DenoisingAutoencoder",
     "SparseAutoencoder",

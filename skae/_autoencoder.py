@@ -11,13 +11,20 @@ from ._architectures import (
 )
 from ._base import BaseAutoencoder
 from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
+from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import declare
 
 __all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]
 
 
-@declare(N_COMPONENTS, *DENSE_PARAMS, *COMMON_PARAMS, attributes=COMMON_ATTRIBUTES)
-class AutoencoderTransformer(BaseAutoencoder):
+@declare(
+    N_COMPONENTS,
+    ORDERED,
+    *DENSE_PARAMS,
+    *COMMON_PARAMS,
+    attributes=(EXPLAINED_VARIANCE_RATIO, *COMMON_ATTRIBUTES),
+)
+class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
     """Dense (MLP) autoencoder for nonlinear dimensionality reduction.
 
     An encoder network maps each sample to a code of ``n_components``
@@ -31,6 +38,8 @@ class AutoencoderTransformer(BaseAutoencoder):
     The network is a PyTorch module trained by a skorch ``NeuralNet``
     (kept as ``net_``), with the data held as one float32 tensor. Pass
     ``encoder=`` / ``decoder=`` to train networks of your own instead.
+    With ``ordered=True`` the code is ordered as PCA's is (nested dropout,
+    Rippel et al. 2014): its first ``k`` units are a code of width ``k``.
 
     <parameters and attributes>
 
@@ -39,11 +48,14 @@ class AutoencoderTransformer(BaseAutoencoder):
     sklearn.decomposition.PCA : Linear dimensionality reduction.
     sklearn.neural_network.MLPRegressor : Multi-layer perceptron regressor.
     ConvolutionalAutoencoder : For images and signals.
+    CodePrefix : The first ``k`` units of an ordered code, in a pipeline.
 
     References
     ----------
     .. [1] G. E. Hinton and R. R. Salakhutdinov, "Reducing the dimensionality
        of data with neural networks", Science 313(5786), 504-507, 2006.
+    .. [2] O. Rippel, M. A. Gelbart and R. P. Adams, "Learning ordered
+       representations with nested dropout", ICML 2014.
 
     Examples
     --------
@@ -67,11 +79,12 @@ class AutoencoderTransformer(BaseAutoencoder):
 
 @declare(
     N_COMPONENTS,
+    ORDERED,
     *CONV_PARAMS,
     *COMMON_PARAMS,
-    attributes=(*IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
+    attributes=(EXPLAINED_VARIANCE_RATIO, *IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
-class ConvolutionalAutoencoder(BaseAutoencoder):
+class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
     """Convolutional autoencoder for images (and 1-D signals) given as rows.
 
     Each row of ``X`` is one image flattened, ``(n_samples, height * width *
@@ -96,6 +109,8 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
        ICANN 2011.
     .. [2] A. Odena, V. Dumoulin and C. Olah, "Deconvolution and checkerboard
        artifacts", Distill, 2016.
+    .. [3] O. Rippel, M. A. Gelbart and R. P. Adams, "Learning ordered
+       representations with nested dropout", ICML 2014 (``ordered=True``).
 
     Examples
     --------

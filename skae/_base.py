@@ -10,6 +10,8 @@ attributes, once. A public estimator declares its parameters with
 * ``_architecture()`` -- the built-in network (:mod:`skae._architectures`);
 * ``_module_class`` and ``_n_encoder_outputs()`` -- the VAE's Gaussian head;
 * ``_code_activation()`` -- bounded or rectified codes (sparse);
+* ``_code_dropout()`` -- nested dropout of the code in training (ordered
+  codes, :mod:`skae._ordered`);
 * ``_loss_penalties()`` and ``_feature_reduction`` -- loss terms
   (:mod:`skae._losses`);
 * ``_corruption()`` -- noise on training batches (:mod:`skae._corruption`);
@@ -605,7 +607,9 @@ class BaseAutoencoder(
             decoder = build_custom_module(
                 self.decoder, self.decoder_params, (self.n_components, n_features), "decoder"
             )
-        return self._module_class(encoder, decoder, self._code_activation())
+        return self._module_class(
+            encoder, decoder, self._code_activation(), code_dropout=self._code_dropout()
+        )
 
     def _make_net(
         self,
@@ -700,6 +704,10 @@ class BaseAutoencoder(
 
     def _code_activation(self):
         return "identity"
+
+    def _code_dropout(self):
+        """A module applied to the code the decoder sees in training (ordered codes)."""
+        return None
 
     def _loss_penalties(self):
         """Per-sample penalty terms added to the reconstruction error."""

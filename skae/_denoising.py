@@ -11,6 +11,7 @@ from ._architectures import IMAGE_ATTRIBUTES, NETWORK_CHOICE_PARAMS, Architectur
 from ._base import BaseAutoencoder
 from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, OVERCOMPLETE_N_COMPONENTS
 from ._corruption import NOISES
+from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import Param, declare
 
 __all__ = ["DenoisingAutoencoder"]
@@ -69,11 +70,12 @@ NOISE_LEVEL = Param(
     OVERCOMPLETE_N_COMPONENTS,
     NOISE,
     NOISE_LEVEL,
+    ORDERED,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(*IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
+    attributes=(EXPLAINED_VARIANCE_RATIO, *IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
-class DenoisingAutoencoder(ArchitectureChoice, BaseAutoencoder):
+class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
     """Denoising autoencoder: trained to recover clean inputs from corrupted ones.
 
     Each training mini-batch is corrupted afresh (Gaussian, masking or
@@ -94,6 +96,8 @@ class DenoisingAutoencoder(ArchitectureChoice, BaseAutoencoder):
     .. [1] P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol,
        "Extracting and composing robust features with denoising
        autoencoders", ICML 2008.
+    .. [2] O. Rippel, M. A. Gelbart and R. P. Adams, "Learning ordered
+       representations with nested dropout", ICML 2014 (``ordered=True``).
 
     Examples
     --------

@@ -73,14 +73,20 @@ class AutoencoderModule(nn.Module):
     the input's shape; loss terms read what they need from it.
     ``code_activation`` (a name in ``ACTIVATIONS``) is applied to the
     encoder's output: ``"logistic"`` for the sigmoid codes of a KL-sparse
-    autoencoder, ``"relu"`` for L1-sparse ones.
+    autoencoder, ``"relu"`` for L1-sparse ones. ``code_dropout`` (a module,
+    e.g. :class:`NestedDropout`) acts on the code the decoder sees in
+    ``forward``; the ``"code"`` returned, ``encode`` and ``decode`` are
+    unaffected.
     """
 
-    def __init__(self, encoder, decoder, code_activation="identity"):
+    def __init__(self, encoder, decoder, code_activation="identity", code_dropout=None):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
         self.code_activation = ACTIVATIONS[code_activation]()
+        # Applied to the code between encoder and decoder in ``forward`` only
+        # (the training loss), never in ``encode`` / ``decode``.
+        self.code_dropout = nn.Identity() if code_dropout is None else code_dropout
 
     def encode(self, x):
         return self.code_activation(self.encoder(x))
@@ -90,7 +96,38 @@ class AutoencoderModule(nn.Module):
 
     def forward(self, x):
         code = self.encode(x)
-        return {"code": code, "reconstruction": self.decode(code)}
+        return {"code": code, "reconstruction": self.decode(self.code_dropout(code))}
+
+
+class NestedDropout(nn.Module):
+    """Nested dropout of a code (Rippel, Gelbart & Adams, 2014).
+
+    In training mode, each sample of a batch draws a width ``k`` from
+    ``width_probs`` and its code units after the first ``k`` are set to
+    zero; in evaluation mode the code passes unchanged. Trained behind it, a
+    decoder learns to reconstruct from every prefix of the code, and the
+    encoder to put the most useful information first: the first ``k`` units
+    are a code of width ``k``, zero-padded.
+
+    Parameters
+    ----------
+    width_probs : sequence of float, length n_components
+        ``width_probs[k - 1]`` is the probability of keeping the first ``k``
+        units; non-negative, summing to 1.
+    """
+
+    def __init__(self, width_probs):
+        super().__init__()
+        probs = torch.as_tensor(width_probs, dtype=torch.float64)
+        # Not a parameter, nor in the state dict: a model file does not hold it.
+        self.register_buffer("width_probs", probs / probs.sum(), persistent=False)
+
+    def forward(self, z):
+        if not self.training:
+            return z
+        widths = torch.multinomial(self.width_probs, len(z), replacement=True) + 1
+        units = torch.arange(z.shape[1], device=z.device)
+        return z * (units < widths.to(z.device)[:, None]).to(z.dtype)
 
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}

@@ -12,6 +12,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import (
     AutoencoderTransformer,
+    CodePrefix,
     ConvolutionalAutoencoder,
     DenoisingAutoencoder,
     SparseAutoencoder,
@@ -37,6 +38,10 @@ ESTIMATORS = [
     DenoisingAutoencoder(architecture="conv", noise="salt_and_pepper", max_epochs=3),
     SparseAutoencoder(sparsity="kl", max_epochs=3),
     VariationalAutoencoder(architecture="conv", max_epochs=3),
+    # Ordered codes (nested dropout) and the step that keeps a prefix of them.
+    AutoencoderTransformer(ordered=True, max_epochs=3),
+    CodePrefix(),
+    CodePrefix(n_components=1),
     # Codes as bytes.
     CodeQuantizer(),
     CodeQuantizer(n_bits=12, entropy_coder="zlib"),

@@ -26,8 +26,8 @@ from skae import (
 torch.set_num_threads(1)
 
 FAST = {"max_epochs": 2, "random_state": 0, "device": "cpu"}
-# Every public estimator class.
-ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if name != "load"]
+# Every public autoencoder class (CodePrefix is a pipeline step without a network).
+ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if name not in ("load", "CodePrefix")]
 
 
 def _param_group(est):

@@ -124,9 +124,16 @@ def test_edited_header_without_new_digest_is_refused(X, tmp_path):
 def test_file_claiming_another_estimator_is_refused(X, tmp_path, rewrite_model_file):
     path = tmp_path / "m.safetensors"
     AutoencoderTransformer(3, **FAST).fit(X).save(path)
-    rewrite_model_file(path, lambda h, t: h.update(estimator="VariationalAutoencoder"))
-    # Its parameters are a subset of the VAE's (the rest would take their
-    # defaults), but its weights do not fit a VAE.
+
+    def claim_vae(header, tensors):
+        # Its parameters, but for ``ordered`` (which the VAE does not take),
+        # are a subset of the VAE's (the rest would take their defaults), but
+        # its weights do not fit a VAE.
+        params = json.loads(header["params"])
+        del params["ordered"]
+        header.update(estimator="VariationalAutoencoder", params=json.dumps(params))
+
+    rewrite_model_file(path, claim_vae)
     with pytest.raises(ValueError, match="do not fit the network that VariationalAutoencoder"):
         skae.load(path)
     rewrite_model_file(path, lambda h, t: h.update(estimator="os.system"))
