@@ -17,6 +17,11 @@ attributes, once. A public estimator declares its parameters with
 * ``_corruption()`` -- noise on training batches (:mod:`skae._corruption`);
 * ``_after_fit()`` -- fitted diagnostics.
 
+Data larger than memory (a memmap, an h5py or zarr array) is validated and
+read chunk by chunk (:mod:`skae._chunked`); ``fit`` trains on it through
+blocks of rows read each epoch (:class:`skae._net.BlockData`), and the
+inference methods slice it as they slice an in-memory array.
+
 Training runs through one path, :meth:`BaseAutoencoder._train`, whether it
 starts a new network (``fit``, the first ``partial_fit``) or continues the
 fitted one (``fit`` with ``warm_start=True``, a later ``partial_fit``):
@@ -47,13 +52,16 @@ from skorch.helper import predefined_split
 from skorch.utils import noop
 from tqdm.auto import tqdm
 
+from . import _chunked
 from ._architectures import build_custom_module, check_custom_shapes
+from ._chunked import ChunkedRows, is_out_of_core, validate_chunked
 from ._common_params import RUN_PARAMS
 from ._io import register_estimator_class, save
 from ._losses import AutoencoderLoss
 from ._net import (
     INFERENCE_BATCH_SIZE,
     AutoencoderNet,
+    BlockData,
     FitInterrupted,
     LastEpochWeights,
     TensorData,
@@ -106,13 +114,17 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
             Training data, any real dtype; converted to float32 for the
             network. Never modified. Images may come in their own shape,
             ``(n_samples, height, width)`` or ``(n_samples, height, width,
             channels)`` (see ``image_layout`` for other orders): each sample
             is flattened (C order), ``input_shape_`` records its shape, and
-            ``reconstruct`` / ``inverse_transform`` give images back.
+            ``reconstruct`` / ``inverse_transform`` give images back. Data
+            larger than memory -- a ``np.memmap`` (``np.load(path,
+            mmap_mode="r")``), an h5py ``Dataset``, a zarr array, any
+            array with ``shape``, ``dtype`` and row slicing -- is read
+            chunk by chunk, never whole: see Notes.
         y : None
             Ignored; present for API consistency (Pipeline, GridSearchCV).
 
@@ -145,6 +157,21 @@ class BaseAutoencoder(
         ``warm_start``), as :class:`~sklearn.neural_network.MLPRegressor`
         does; a Ctrl-C then keeps the epochs completed so far, or the model
         as it was before the call if none completed.
+
+        Data read by chunks (a memmap, an h5py or zarr array) is read once
+        in order to validate it (numeric dtype, finite values, the number
+        of features) and to set the scaling, then once per epoch: blocks of
+        consecutive rows in a random order (from ``random_state``), the
+        rows of several blocks (about 2**24 values) shuffled together into
+        mini-batches, so that reads stay sequential. Memory holds one such
+        buffer (64 MiB), not ``X``. With ``early_stopping=True`` the
+        validation split is ``validation_fraction`` of the blocks (of at
+        most 2**20 values each, and at least 100 of them), not of single
+        rows: store the rows in random order if they come sorted (by class,
+        by time). Without early stopping, such data of at most 2**20 values
+        gives the same model as the in-memory array, bit for bit; larger
+        data gives as good a model, not the same one (``np.asarray(X)``
+        trains on an in-memory copy instead).
         """
         if self.warm_start and self._has_network():
             self._continue_fit(X, partial=False)
@@ -187,10 +214,12 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
             A batch of training data, any real dtype, or images in their
             own shape, as for :meth:`fit`. Later batches must have the first
-            one's features.
+            one's features. A memmap, h5py or zarr array is read chunk by
+            chunk, as in :meth:`fit`: one pass to validate it, one for the
+            epoch.
         y : None
             Ignored; present for API consistency.
 
@@ -273,10 +302,21 @@ class BaseAutoencoder(
                 "split for early_stopping=True: pass more samples or set "
                 "early_stopping=False."
             )
-        self._fit_scaling(X)
-        # The one float32 copy of the training data fit holds; the training
-        # and validation splits index into it.
-        Xn = self._normalize(X)
+        if isinstance(X, ChunkedRows):
+            # Data larger than memory: one pass validates it and gives the
+            # scaling statistics; training reads it again, block by block.
+            stats = X.scan()
+            self._fit_scaling(X, stats)
+            Xn = None
+            # Rows with each feature's extremes, as the corruption needs.
+            Xn_range = self._normalize(np.stack([stats.min, stats.max]))
+            Xn_head = self._normalize(X.read(0, min(2, n_samples)))
+        else:
+            self._fit_scaling(X)
+            # The one float32 copy of the training data fit holds; the training
+            # and validation splits index into it.
+            Xn = Xn_range = self._normalize(X)
+            Xn_head = Xn[:2]
         loss_name = (
             "binary_crossentropy" if self.output_activation_ == "sigmoid" else "squared_error"
         )
@@ -288,12 +328,12 @@ class BaseAutoencoder(
             if self.encoder is not None or self.decoder is not None:
                 check_custom_shapes(
                     module,
-                    torch.from_numpy(Xn[:2]),
+                    torch.from_numpy(Xn_head),
                     self._n_encoder_outputs(),
                     self.n_components,
                     n_features,
                 )
-            net = self._make_net(module, loss_name, device, corruption=self._corruption(Xn))
+            net = self._make_net(module, loss_name, device, corruption=self._corruption(Xn_range))
             self.net_ = net.initialize()
             self.reconstruction_loss_ = loss_name
             self._net_params = self._network_params()
@@ -307,14 +347,20 @@ class BaseAutoencoder(
         how = "partial_fit" if partial else "fit with warm_start=True"
         X = self._check_continued_rows(X, how)
         self._check_unchanged_params(how)
-        if self.output_activation_ == "sigmoid" and (X.min() < 0.0 or X.max() > 1.0):
+        chunked = isinstance(X, ChunkedRows)
+        if chunked:
+            stats = X.scan(moments=False)  # validates every row
+            x_min, x_max = stats.min.min, stats.max.max
+        else:
+            x_min, x_max = X.min, X.max
+        if self.output_activation_ == "sigmoid" and (x_min() < 0.0 or x_max() > 1.0):
             chosen = (
                 " (chosen by output_activation='auto' because the first X lay in [0, 1])"
                 if self.output_activation == "auto"
                 else ""
             )
             raise ValueError(
-                f"{how} got X with values in [{X.min():g}, {X.max():g}], but this "
+                f"{how} got X with values in [{x_min():g}, {x_max():g}], but this "
                 f"{type(self).__name__} was fitted with output_activation_='sigmoid'"
                 f"{chosen}: its binary cross-entropy needs targets in [0, 1]. Scale X to "
                 "[0, 1] as the first data was, or start over (fit with warm_start=False) "
@@ -326,7 +372,7 @@ class BaseAutoencoder(
                 f"n_samples={len(X)} is too few to hold out a validation split for "
                 "early_stopping=True: pass more samples or set early_stopping=False."
             )
-        Xn = self._normalize(X)
+        Xn = None if chunked else self._normalize(X)
         seed = torch_seed(self.random_state)
         # A seed of its own for each continuation, drawn from random_state and
         # the epochs run so far: a sequence of calls is reproducible, and its
@@ -351,6 +397,8 @@ class BaseAutoencoder(
     def _train(self, X, Xn, split_seed, *, early, partial):
         """Train ``net_`` on the network's input ``Xn`` (``X`` normalised) and
         record the result: one epoch (``partial``) or up to ``max_epochs``.
+        For data read by chunks (``X`` a :class:`~skae._chunked.ChunkedRows`),
+        ``Xn`` is None: see :meth:`_block_data`.
 
         ``net_`` is initialized: new, or the fitted one continued. Its
         training settings (epochs, batch size, learning rate, split,
@@ -368,16 +416,19 @@ class BaseAutoencoder(
             On Ctrl-C before an epoch of this call completed.
         """
         net = self.net_
-        n_samples, n_features = Xn.shape
-        X_all = torch.from_numpy(Xn)
-        if early:
+        n_samples, n_features = X.shape
+        if Xn is None:
+            train_data, valid_data = self._block_data(X, split_seed, early=early)
+        elif early:
+            X_all = torch.from_numpy(Xn)
             train_idx, valid_idx = train_test_split(
                 np.arange(n_samples), test_size=self.validation_fraction, random_state=split_seed
             )
-            train_split = predefined_split(TensorData(X_all, np.sort(valid_idx)))
+            valid_data = TensorData(X_all, np.sort(valid_idx))
             train_data = TensorData(X_all, np.sort(train_idx))
         else:
-            train_split, train_data = None, TensorData(X_all)
+            train_data, valid_data = TensorData(torch.from_numpy(Xn)), None
+        train_split = None if valid_data is None else predefined_split(valid_data)
         net.set_params(
             max_epochs=1 if partial else self._max_epochs(len(train_data)),
             batch_size=self.batch_size,
@@ -404,7 +455,7 @@ class BaseAutoencoder(
             finally:
                 # The fitted estimator must not keep the training data alive.
                 net.train_split = None
-        del X_all, train_data, train_split
+        del train_data, valid_data, train_split
         n_epochs = self._record_history(net, n_before, interrupted, early)
         self._after_fit(X)
         if interrupted:
@@ -420,6 +471,33 @@ class BaseAutoencoder(
                 f"fit interrupted after {n_epochs} completed epoch(s); the estimator keeps "
                 "their weights."
             )
+
+    def _block_data(self, X, split_seed, *, early):
+        """Training (and validation) data read block by block from ``X``, a
+        :class:`~skae._chunked.ChunkedRows`: two :class:`~skae._net.BlockData`,
+        the second None without ``early``.
+
+        ``X`` is cut into blocks of consecutive rows (:func:`skae._chunked.blocks`:
+        at most a chunk each, and at least ``MIN_BLOCKS`` of them). Early
+        stopping holds out ``validation_fraction`` of the *blocks*, chosen
+        as :func:`~sklearn.model_selection.train_test_split` chooses rows for
+        in-memory data, so that validation reads are sequential too.
+        """
+        blocks = _chunked.blocks(*X.shape)
+
+        def read(start, stop):
+            return self._normalize(X.read(start, stop))
+
+        sizes = {"read_rows": X.chunk_rows, "buffer_rows": _chunked.buffer_rows(X.shape[1])}
+        if not early:
+            return BlockData(read, blocks, **sizes), None
+        train_idx, valid_idx = train_test_split(
+            np.arange(len(blocks)), test_size=self.validation_fraction, random_state=split_seed
+        )
+        return (
+            BlockData(read, blocks[np.sort(train_idx)], **sizes),
+            BlockData(read, blocks[np.sort(valid_idx)], **sizes),
+        )
 
     def _record_history(self, net, n_before, interrupted, early):
         """Add this call's epochs (``net.history`` after row ``n_before``) to
@@ -547,15 +625,20 @@ class BaseAutoencoder(
             delattr(self, name)
         vars(self).update(state["attributes"])
 
-    def _fit_scaling(self, X):
-        """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``."""
+    def _fit_scaling(self, X, stats=None):
+        """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``,
+        or, for data read by chunks, from its :class:`~skae._chunked.ChunkStats`."""
+        if stats is None:
+            x_min, x_max = X.min, X.max
+        else:
+            x_min, x_max = stats.min.min, stats.max.max
         if self.output_activation == "auto":
-            in_unit_interval = X.min() >= 0.0 and X.max() <= 1.0
+            in_unit_interval = x_min() >= 0.0 and x_max() <= 1.0
             self.output_activation_ = "sigmoid" if in_unit_interval else "identity"
         else:
             self.output_activation_ = self.output_activation
         if self.output_activation_ == "sigmoid":
-            if X.min() < 0.0 or X.max() > 1.0:
+            if x_min() < 0.0 or x_max() > 1.0:
                 raise ValueError(
                     "output_activation='sigmoid' needs X in [0, 1] (binary "
                     "cross-entropy targets): scale X, e.g. with MinMaxScaler, "
@@ -570,8 +653,12 @@ class BaseAutoencoder(
             # the squared error in the user's units, the quantity PCA
             # minimises. Per-feature scaling is the user's choice
             # (StandardScaler in the pipeline), as with PCA.
-            self.mean_ = X.mean(axis=0, dtype=np.float64)
-            rms = float(np.sqrt(np.mean(self._column_variances(X))))
+            if stats is None:
+                self.mean_ = X.mean(axis=0, dtype=np.float64)
+                variances = self._column_variances(X)
+            else:
+                self.mean_, variances = stats.mean, stats.var
+            rms = float(np.sqrt(np.mean(variances)))
             self.scale_ = rms if rms > 0 else 1.0
 
     def _column_variances(self, X):
@@ -714,7 +801,9 @@ class BaseAutoencoder(
         return []
 
     def _corruption(self, Xn):
-        """Corruption of training batches, given the network's input ``Xn``."""
+        """Corruption of training batches, given the network's input ``Xn``: for
+        data read by chunks, two rows holding each feature's minimum and
+        maximum (all that a corruption may take from ``Xn``)."""
         return None
 
     def _after_fit(self, X):
@@ -762,7 +851,14 @@ class BaseAutoencoder(
     def _validate_samples(self, X, *, reset):
         """``X`` validated as 2-D rows (no copy of a float array), and the shape of
         one sample as given: ``(n_features,)`` for rows, ``(height, width)``...
-        for images given in their own shape, flattened here in C order."""
+        for images given in their own shape, flattened here in C order.
+
+        Data larger than memory (a memmap, an h5py or zarr array: see
+        :func:`skae._chunked.is_out_of_core`) comes back as a
+        :class:`~skae._chunked.ChunkedRows` that validates its rows as they
+        are read, chunk by chunk."""
+        if is_out_of_core(X):
+            return validate_chunked(self, X, reset=reset)
         if getattr(X, "ndim", 2) >= 3:
             X = np.asarray(X)
             sample_shape = tuple(int(v) for v in X.shape[1:])
@@ -810,16 +906,19 @@ class BaseAutoencoder(
     def _by_chunks(self, fn, X, out, desc):
         """``out[rows] = fn(X[rows])`` for consecutive chunks of rows; returns ``out``.
 
-        Each chunk holds a whole number of inference batches and about 2**20
-        values of input or output (the wider), so that the memory a method
-        needs beyond its output is a few batches whatever the size of ``X``,
-        and a row's result does not depend on the chunking. With ``verbose``
+        Each chunk holds a whole number of inference batches and about
+        ``CHUNK_VALUES`` (2**20) values of input or output (the wider), so
+        that the memory a method needs beyond its output is a few batches
+        whatever the size of ``X``, and a row's result does not depend on the
+        chunking. ``X`` may be a :class:`~skae._chunked.ChunkedRows`: each
+        slice is then read from disk and validated. With ``verbose``
         and at least ``PROGRESS_MIN_ROWS`` rows, a tqdm bar counts the
         batches.
         """
         n_rows = len(X)
         n_values = max(1, math.prod(X.shape[1:]), math.prod(out.shape[1:]))
-        step = max(1, (2**20 // n_values) // INFERENCE_BATCH_SIZE) * INFERENCE_BATCH_SIZE
+        step = max(1, (_chunked.CHUNK_VALUES // n_values) // INFERENCE_BATCH_SIZE)
+        step *= INFERENCE_BATCH_SIZE
         with tqdm(
             total=math.ceil(n_rows / INFERENCE_BATCH_SIZE),
             desc=f"{type(self).__name__} {desc}",
@@ -857,8 +956,11 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
-            Data with the same features as in ``fit``.
+        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
+            Data with the same features as in ``fit``. A memmap, h5py
+            ``Dataset``, zarr array or other array with ``shape``, ``dtype``
+            and row slicing is read and validated chunk by chunk (about
+            2**20 values at a time), never whole.
 
         Returns
         -------
@@ -927,7 +1029,9 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
+            A memmap, h5py or zarr array is read and validated chunk by
+            chunk, as in :meth:`transform`.
 
         Returns
         -------
@@ -956,7 +1060,9 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
+            A memmap, h5py or zarr array is read and validated chunk by
+            chunk, as in :meth:`transform`.
 
         Returns
         -------

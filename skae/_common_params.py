@@ -116,7 +116,9 @@ TRAINING_PARAMS = (
         stop when the validation loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs; the weights of the best epoch are kept
         (``best_epoch_``). The split indexes the training data: no copy.
-        If False, stop when the *training* loss has not improved by ``tol``
+        For data read by chunks (a memmap, an h5py or zarr array) it holds
+        out whole blocks of consecutive rows, not single rows (see
+        ``fit``). If False, stop when the *training* loss has not improved by ``tol``
         for ``n_iter_no_change`` epochs (as MLPRegressor).""",
     ),
     Param(

@@ -7,7 +7,10 @@ hooks:
 * ``get_dataset`` / ``get_iterator`` -- the data is held as *one* float32
   tensor and mini-batches are cut from it by index, instead of skorch's
   default ``DataLoader`` that collates one sample at a time;
-  ``benchmarks/bench_fit_time.py`` times both against a plain PyTorch loop;
+  ``benchmarks/bench_fit_time.py`` times both against a plain PyTorch loop.
+  Data larger than memory (:mod:`skae._chunked`) is a :class:`BlockData`
+  instead: blocks of rows are read, normalised, into a shuffle buffer, and
+  batches are cut from the buffer by index in the same way;
 * ``train_step_single`` -- an optional corruption of the training batch
   (denoising), then skorch's own training step;
 * ``get_loss`` -- skorch's loss, refused when it is not finite;
@@ -26,6 +29,7 @@ import signal
 import threading
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
@@ -155,6 +159,124 @@ class IndexBatches:
             yield batch, batch
 
 
+class BlockData(torch.utils.data.Dataset):
+    """Rows of data too large for memory, read block by block when batched.
+
+    ``read(start, stop)`` returns rows ``start:stop`` of the data as the
+    network's input: a float32 ndarray ``(stop - start, n_features)``. The
+    data set is the rows of ``blocks``, ranges ``[start, stop)`` in
+    increasing order that do not overlap; a training and a validation split
+    are two sets of blocks of the same data. Adjacent blocks are read
+    together, up to ``read_rows`` rows a read; in training
+    (:class:`BlockBatches`) ``buffer_rows`` rows are mixed at a time.
+    """
+
+    def __init__(self, read, blocks, *, read_rows, buffer_rows):
+        self.read = read
+        self.blocks = np.asarray(blocks, dtype=np.int64).reshape(-1, 2)
+        self.read_rows = read_rows
+        self.buffer_rows = buffer_rows
+        self._ends = np.cumsum(self.blocks[:, 1] - self.blocks[:, 0])
+
+    def __len__(self):
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    def __getitem__(self, i):
+        i = range(len(self))[i]
+        b = int(np.searchsorted(self._ends, i, side="right"))
+        start = self.blocks[b, 0] + i - (self._ends[b - 1] if b else 0)
+        row = torch.from_numpy(self.read(int(start), int(start) + 1))[0]
+        return row, row
+
+    def pieces(self, blocks):
+        """Tensors of the rows of ``blocks`` (in their order), one per read:
+        runs of adjacent blocks, cut at ``read_rows`` rows."""
+        runs = []
+        for start, stop in blocks:
+            if runs and runs[-1][1] == start:
+                runs[-1][1] = stop
+            else:
+                runs.append([start, stop])
+        for start, stop in runs:
+            for a in range(start, stop, self.read_rows):
+                yield torch.from_numpy(self.read(int(a), int(min(a + self.read_rows, stop))))
+
+    def read_blocks(self, blocks, head=None):
+        """One tensor: ``head`` (rows already read), then the rows of ``blocks``."""
+        n_head = 0 if head is None else len(head)
+        n_rows = n_head + int((blocks[:, 1] - blocks[:, 0]).sum())
+        out = None
+        position = n_head
+        for piece in self.pieces(blocks):
+            if out is None:
+                out = piece.new_empty((n_rows, *piece.shape[1:]))
+                if n_head:
+                    out[:n_head] = head
+            out[position : position + len(piece)] = piece
+            position += len(piece)
+        return head if out is None else out
+
+
+class BlockBatches:
+    """Mini-batches of a :class:`BlockData`: reads stay sequential, batches mixed.
+
+    In training (``shuffle=True``) each pass draws, from torch's global
+    generator (seeded by the estimator), an order of the blocks and cuts it
+    into buffers of about ``buffer_rows`` rows. The blocks of a buffer are
+    read in file order; its rows (with the few left over from the previous
+    buffer) are shuffled and cut into batches of ``batch_size``; only the
+    pass's last batch may be smaller. When all rows fit in one buffer, the
+    blocks are read in order and the batches are those of
+    :class:`IndexBatches` on the same rows. Without ``shuffle`` (validation)
+    the rows come in order. A batch is ``(X_batch, X_batch)``.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def _buffers(self):
+        data = self.dataset
+        if len(data) <= data.buffer_rows:
+            return [data.blocks]
+        order = data.blocks[torch.randperm(len(data.blocks)).numpy()]
+        sizes = order[:, 1] - order[:, 0]
+        buffers, first, filled = [], 0, 0
+        for i, size in enumerate(sizes):
+            if filled and filled + size > data.buffer_rows:
+                buffers.append(order[first:i])
+                first, filled = i, 0
+            filled += size
+        buffers.append(order[first:])
+        return [b[np.argsort(b[:, 0], kind="stable")] for b in buffers]
+
+    def __iter__(self):
+        size = self.batch_size
+        left = None
+        if not self.shuffle:
+            for piece in self.dataset.pieces(self.dataset.blocks):
+                rows = piece if left is None else torch.cat([left, piece])
+                n_full = len(rows) // size * size
+                for start in range(0, n_full, size):
+                    yield rows[start : start + size], rows[start : start + size]
+                left = rows[n_full:] if n_full < len(rows) else None
+        else:
+            for blocks in self._buffers():
+                rows = self.dataset.read_blocks(blocks, head=left)
+                order = torch.randperm(len(rows))
+                n_full = len(rows) // size * size
+                for start in range(0, n_full, size):
+                    batch = rows[order[start : start + size]]
+                    yield batch, batch
+                left = rows[order[n_full:]] if n_full < len(rows) else None
+        if left is not None:
+            yield left, left
+
+
 class AutoencoderNet(NeuralNet):
     """skorch ``NeuralNet`` for autoencoders: index batching and input = target.
 
@@ -173,7 +295,7 @@ class AutoencoderNet(NeuralNet):
         self.corruption = corruption
 
     def get_dataset(self, X, y=None):
-        if isinstance(X, TensorData):
+        if isinstance(X, (TensorData, BlockData)):
             return X
         return TensorData(X)
 
@@ -181,6 +303,8 @@ class AutoencoderNet(NeuralNet):
         if isinstance(dataset, PaddedTensorData):
             return IndexBatches(dataset, INFERENCE_BATCH_SIZE, pad=True)
         batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
+        if isinstance(dataset, BlockData):
+            return BlockBatches(dataset, batch_size, shuffle=training)
         return IndexBatches(dataset, batch_size, shuffle=training)
 
     def train_step_single(self, batch, **fit_params):

@@ -74,6 +74,7 @@ EXPLAINED_VARIANCE_RATIO = Attr(
     ``random_state``.""",
 )
 
+
 def nested_width_probs(n_components):
     """Probability of each truncation width ``k = 1 .. n_components`` in training.
 
@@ -120,6 +121,8 @@ class OrderedCodes:
         if n_rows < len(X):
             rng = check_random_state(self.random_state)
             X = X[np.sort(rng.choice(len(X), n_rows, replace=False))]
+        else:  # all of at most MAX_ROWS rows (read by chunks for data on disk)
+            X = np.asarray(X)
         mean = X.mean(axis=0, dtype=np.float64)
 
         def squared_errors(rows):

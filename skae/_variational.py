@@ -129,7 +129,9 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features)
+            A memmap, h5py or zarr array is read and validated chunk by
+            chunk, as in :meth:`transform`.
 
         Returns
         -------

@@ -1,0 +1,276 @@
+"""Data larger than memory: arrays read chunk by chunk, never whole.
+
+A NumPy memmap, an h5py ``Dataset``, a zarr array -- any object with
+``shape``, ``dtype`` and row slicing that is not an in-memory ndarray -- is
+*out-of-core* input (:func:`is_out_of_core`). The estimator layer wraps it
+in a :class:`ChunkedRows`: a read-only 2-D view whose slices read, flatten
+and validate only the rows asked for. :func:`validate_chunked` checks what
+can be checked without reading the data (dtype, dimensions, number of
+features, against the fit with scikit-learn's own messages, from the
+first chunk); finiteness is checked on every chunk as it is read, with
+:func:`~sklearn.utils.check_array`'s messages and the rows where the
+offending value is. :meth:`ChunkedRows.scan` reads the array once, in
+order, for validation and the scaling statistics (per-feature minimum,
+maximum, mean and variance, float64 accumulators).
+
+Training reads the rows in *blocks* of consecutive rows (see
+:class:`skae._net.BlockData`): each epoch shuffles the order of the blocks
+and mixes the rows of several blocks in a buffer, so that reads stay
+sequential while mini-batches draw from all over the data.
+
+The sizes here are module constants so that tests can shrink them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_array, validate_data
+
+# Values per read: a chunk holds about this many values (4 MiB of float32),
+# in validation, inference and training reads alike.
+CHUNK_VALUES = 2**20
+# Values per training shuffle buffer: the rows of several blocks, in random
+# order, are mixed into mini-batches (64 MiB of float32).
+BUFFER_VALUES = 2**24
+# A data set is cut into at least this many blocks (fewer only when it has
+# fewer rows): the early-stopping split holds out whole blocks.
+MIN_BLOCKS = 100
+
+_DTYPES = [np.float64, np.float32]
+
+
+def is_out_of_core(X):
+    """Whether ``X`` is read by chunks: a ``np.memmap``, or an array-like with
+    ``shape``, ``dtype`` and slicing that is not an in-memory ndarray, a
+    DataFrame, a sparse matrix or a sequence (h5py ``Dataset``, zarr array).
+    A torch tensor is not: its ``dtype`` is not a NumPy one."""
+    if isinstance(X, np.memmap):
+        return X.ndim >= 1
+    if isinstance(X, (np.ndarray, list, tuple)) or sp.issparse(X) or hasattr(X, "iloc"):
+        return False
+    if not all(hasattr(X, name) for name in ("shape", "dtype", "__getitem__")):
+        return False
+    try:
+        np.dtype(X.dtype)
+        shape = tuple(int(v) for v in X.shape)
+    except (TypeError, ValueError):
+        return False
+    return len(shape) >= 1
+
+
+def chunk_rows(n_values):
+    """Rows per read for rows of ``n_values`` values: about ``CHUNK_VALUES`` values."""
+    return max(1, CHUNK_VALUES // max(1, n_values))
+
+
+def validate_chunked(estimator, X, *, reset):
+    """Validate out-of-core ``X`` without reading it all; see :func:`skae._base`'s
+    ``_validate_samples``.
+
+    The dtype must be numeric (bool, integer, float). Dimensions, the number
+    of samples and of features (against the fit when ``reset=False``) and
+    feature names go through scikit-learn's ``validate_data`` on the first
+    chunk, so that the errors are scikit-learn's. Samples of 3 or more
+    dimensions are flattened (C order), as for in-memory images.
+
+    Returns
+    -------
+    rows : ChunkedRows
+        ``X`` as 2-D rows, validated chunk by chunk as they are read.
+    sample_shape : tuple of int
+        The shape of one sample as given.
+
+    Raises
+    ------
+    ValueError
+        If the dtype is not numeric, or as ``validate_data``.
+    """
+    dtype = np.dtype(X.dtype)
+    if dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: X has dtype {dtype}.")
+    if dtype.kind not in "biuf":
+        raise ValueError(
+            f"X has dtype {dtype}, but skae reads numbers only (bool, integer or "
+            "floating-point): store X with a numeric dtype."
+        )
+    shape = tuple(int(v) for v in X.shape)
+    n_values = math.prod(shape[1:]) if len(shape) >= 2 else 1
+    first = np.asarray(X[: min(shape[0], chunk_rows(n_values))])
+    if first.ndim >= 3:
+        first = first.reshape(len(first), -1)
+    # Finiteness is checked chunk by chunk as the rows are read.
+    validate_data(estimator, first, dtype=_DTYPES, reset=reset, ensure_all_finite=False)
+    return ChunkedRows(X, estimator), shape[1:]
+
+
+@dataclass
+class ChunkStats:
+    """What one pass over the data gives: per-feature float64 statistics."""
+
+    n_samples: int
+    min: np.ndarray
+    max: np.ndarray
+    mean: np.ndarray | None = None
+    var: np.ndarray | None = None
+
+
+class ChunkedRows:
+    """Out-of-core data as read-only 2-D rows ``(n_samples, n_features)``.
+
+    Slicing reads the rows asked for from the underlying array, flattens
+    each sample (C order), converts them as ``check_array`` does (float32
+    and float64 kept, other dtypes to float64) and, until the whole array
+    has passed :meth:`scan`, checks that they are finite. Callers slice at
+    most a chunk (``chunk_rows``) at a time; ``np.asarray`` of the whole
+    reads it chunk by chunk into one array (for callers that need all of a
+    small array).
+
+    Parameters
+    ----------
+    data : array-like with ``shape``, ``dtype`` and slicing
+        The user's array, never modified.
+    estimator : estimator
+        Named in error messages.
+    """
+
+    ndim = 2
+
+    def __init__(self, data, estimator):
+        self.data = data
+        shape = tuple(int(v) for v in data.shape)
+        self.shape = (shape[0], math.prod(shape[1:]))
+        self.dtype = np.dtype(np.float32 if np.dtype(data.dtype) == np.float32 else np.float64)
+        self.estimator = estimator
+        # True once scan() has read and checked every row.
+        self.validated = False
+
+    def __len__(self):
+        return self.shape[0]
+
+    @property
+    def chunk_rows(self):
+        return chunk_rows(self.shape[1])
+
+    def read(self, start, stop, *, validate=None):
+        """Rows ``start:stop`` as a 2-D float ndarray (validated unless the
+        whole array was, or ``validate`` says otherwise).
+
+        Raises
+        ------
+        ValueError
+            If a value is NaN or infinite: ``check_array``'s message, and the
+            rows read.
+        """
+        raw = np.asarray(self.data[start:stop])
+        raw = raw.reshape(len(raw), self.shape[1])
+        if (not self.validated) if validate is None else validate:
+            try:
+                return check_array(raw, dtype=_DTYPES, estimator=self.estimator, input_name="X")
+            except ValueError as exc:
+                raise ValueError(
+                    f"{exc}\nFound in rows {start} to {stop - 1} of X, which skae reads "
+                    "chunk by chunk."
+                ) from None
+        return raw.astype(self.dtype, copy=False)
+
+    def chunks(self):
+        """``(start, stop, rows)`` for consecutive chunks of rows, in order."""
+        step = self.chunk_rows
+        for start in range(0, len(self), step):
+            stop = min(start + step, len(self))
+            yield start, stop, self.read(start, stop)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step != 1:
+                return np.asarray(self)[key]
+            return self.read(start, max(start, stop))
+        if isinstance(key, (int, np.integer)):
+            index = range(len(self))[key]
+            return self.read(index, index + 1)[0]
+        return self.take(np.asarray(key))
+
+    def take(self, indices):
+        """The rows at ``indices`` (integers), read chunk by chunk."""
+        indices = np.asarray(indices, dtype=np.intp).ravel()
+        indices = np.where(indices < 0, indices + len(self), indices)
+        out = np.empty((len(indices), self.shape[1]), dtype=self.dtype)
+        order = np.argsort(indices, kind="stable")
+        sorted_indices = indices[order]
+        step = self.chunk_rows
+        i = 0
+        while i < len(sorted_indices):
+            first = sorted_indices[i]
+            j = np.searchsorted(sorted_indices, first + step, side="left")
+            last = sorted_indices[j - 1]
+            rows = self.read(first, last + 1)
+            out[order[i:j]] = rows[sorted_indices[i:j] - first]
+            i = j
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.empty(self.shape, dtype=self.dtype)
+        for start, stop, rows in self.chunks():
+            out[start:stop] = rows
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def scan(self, *, moments=True):
+        """Read every row once, in order: validate them and return their
+        :class:`ChunkStats` (the mean and variance only with ``moments``).
+
+        The variance combines per-chunk means and sums of squared deviations
+        (Chan, Golub and LeVeque's pairwise update), which stays accurate
+        when the mean is large against the spread.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`read`, at the first chunk with a value that is not
+            finite.
+        """
+        n, low, high, mean, m2 = 0, None, None, None, None
+        for _, _, rows in self.chunks():
+            chunk_low, chunk_high = rows.min(axis=0), rows.max(axis=0)
+            low = chunk_low if low is None else np.minimum(low, chunk_low)
+            high = chunk_high if high is None else np.maximum(high, chunk_high)
+            if moments:
+                n_chunk = len(rows)
+                chunk_mean = rows.mean(axis=0, dtype=np.float64)
+                deviation = rows - chunk_mean
+                chunk_m2 = np.einsum("ij,ij->j", deviation, deviation)
+                if mean is None:
+                    mean, m2 = chunk_mean, chunk_m2
+                else:
+                    total = n + n_chunk
+                    delta = chunk_mean - mean
+                    mean = mean + delta * (n_chunk / total)
+                    m2 = m2 + chunk_m2 + delta**2 * (n * n_chunk / total)
+            n += len(rows)
+        self.validated = True
+        stats = ChunkStats(n, low.astype(np.float64), high.astype(np.float64))
+        if moments:
+            stats.mean, stats.var = mean, m2 / n
+        return stats
+
+
+def blocks(n_samples, n_features):
+    """Row ranges ``[start, stop)`` cutting ``n_samples`` rows into blocks,
+    an int array of shape ``(n_blocks, 2)``.
+
+    A block holds at most a chunk of rows, and there are at least
+    ``MIN_BLOCKS`` of them when there are as many rows (so that a
+    validation fraction of the blocks is close to that fraction of rows).
+    """
+    size = max(1, min(chunk_rows(n_features), math.ceil(n_samples / MIN_BLOCKS)))
+    starts = np.arange(0, n_samples, size)
+    return np.stack([starts, np.minimum(starts + size, n_samples)], axis=1)
+
+
+def buffer_rows(n_features):
+    """Rows per training shuffle buffer: about ``BUFFER_VALUES`` values."""
+    return max(1, BUFFER_VALUES // max(1, n_features))
