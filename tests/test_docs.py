@@ -1,6 +1,7 @@
 """The documentation covers every public name."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import skae
@@ -66,3 +67,30 @@ def test_gallery_has_the_promised_examples():
         text = (DOCS.parent / "examples" / f"{stem}.py").read_text()
         # sphinx-gallery needs a docstring with a title underlined by "=".
         assert re.match(r'"""\n.+\n=+\n', text), stem
+
+
+def test_every_image_the_readme_and_docs_show_is_in_the_repository():
+    # The README's pictures (GitHub renders them from the repository) and the
+    # user guide's: an image that exists only on the machine that made it
+    # (ignored by git) breaks both the README and the documentation build.
+    root = DOCS.parent
+    tracked = set(
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    )
+    shown = {
+        path
+        for path in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", (root / "README.md").read_text())
+        if "://" not in path
+    }
+    for page in DOCS.glob("*.rst"):
+        for image in re.findall(r"^\.\. (?:image|figure):: (\S+)", page.read_text(), re.M):
+            shown.add(str((page.parent / image).relative_to(root)))
+    assert shown, "no image found: the patterns no longer match the README"
+    missing = sorted(path for path in shown if path not in tracked)
+    assert not missing, f"shown but not in the repository (ignored by git?): {missing}"
