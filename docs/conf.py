@@ -2,8 +2,21 @@
 
 Build from the repository root (``pip install -e ".[docs]"`` first)::
 
-    sphinx-build -W -b html docs docs/_build/html                    # runs the gallery
-    sphinx-build -W -b html -D plot_gallery=0 docs docs/_build/html  # renders it only
+    sphinx-build -W --keep-going -b html docs docs/_build/html
+
+The build runs every example of the gallery and puts its figures in it, each
+example as a small run (``SMALL_RUNS`` in examples/_data.py: a few thousand
+MNIST images, tens of epochs; about 2 minutes in all on 2 cores). Those are
+the runs whose printed numbers tests/test_examples.py checks. For bigger
+runs set the variables yourself: a variable set in the environment wins over
+every example's small-run value (as ``os.environ.setdefault`` would), e.g.
+the examples' own defaults, 20 000 training images and ``auto`` epochs
+(MNIST examples: a few minutes each on 2 cores)::
+
+    SKAE_EXAMPLE_N_TRAIN=20000 SKAE_EXAMPLE_MAX_EPOCHS=auto sphinx-build -W --keep-going -b html docs docs/_build/html
+
+``-D plot_gallery=0`` renders the gallery without running the examples
+(placeholder thumbnails, no figures).
 """
 
 import os
@@ -15,7 +28,16 @@ sys.path.insert(0, str(ROOT))
 # Gallery examples import their small helper module from examples/.
 sys.path.insert(0, str(ROOT / "examples"))
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One thread for torch (read when it is imported, below), as the tests run
+# the examples: the small networks of the small runs gain nothing from more,
+# and on a busy machine the threads' waiting on each other made examples up
+# to 6 times slower. Set OMP_NUM_THREADS yourself for bigger runs.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+# The examples' helper first: it notes which skae sources the build runs
+# (for the record of each example's run, see examples/_data.py) before the
+# first import of skae.
+import _data  # noqa: E402, F401
 import skae  # noqa: E402
 
 project = "skae"
@@ -55,7 +77,10 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"(__init__|_data)\.py",
     "download_all_examples": False,
     "within_subsection_order": "FileNameSortKey",
-    "reset_modules": ("matplotlib",),
+    # Before each example: matplotlib's defaults back, and the example's small
+    # run (training size and epochs; variables set in the environment win).
+    # Named by string, as Sphinx cannot cache a function in its configuration.
+    "reset_modules": ("matplotlib", "_data.small_run"),
     # Which examples use which skae name, for the API pages' mini-galleries.
     "backreferences_dir": "generated/backreferences",
     "doc_module": ("skae",),

@@ -63,5 +63,6 @@ ax_m.set_title("without labels")
 ax_m.legend()
 for ax in (ax_a, ax_m):
     ax.set_xticks(widths, [str(k) for k in widths])
+    ax.minorticks_off()
 fig.tight_layout()
 plt.show()

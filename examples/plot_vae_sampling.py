@@ -29,7 +29,7 @@ q = norm.ppf(np.linspace(0.05, 0.95, 10))
 grid = np.array([[a, b] for b in q[::-1] for a in q])
 decoded = vae.inverse_transform(grid)  # (100, 784), pixel intensities in [0, 1]
 
-fig, (ax_s, ax_g) = plt.subplots(1, 2, figsize=(10, 5))
+fig, (ax_s, ax_g) = plt.subplots(1, 2, figsize=(10, 5), layout="constrained")
 samples = SampleGridDisplay.from_estimator(vae, n_samples=16, random_state=0, ax=ax_s).samples
 ax_s.set_title("16 samples from the prior")
 SampleGridDisplay(samples=decoded, image_shape=(28, 28, 1), n_cols=10).plot(ax=ax_g)
@@ -40,5 +40,4 @@ print(
     f"decoded grid: pixel intensities in [{decoded.min():.3f}, {decoded.max():.3f}], "
     f"mean standard deviation across the grid {decoded.std(axis=0).mean():.3f}"
 )
-fig.tight_layout()
 plt.show()
