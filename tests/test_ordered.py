@@ -217,9 +217,7 @@ class CountingAutoencoder(AutoencoderTransformer):
 
 
 @pytest.mark.parametrize("cached", [True, False])
-def test_grid_search_over_the_prefix_fits_the_autoencoder_once_per_fold(
-    cached, X, tmp_path
-):
+def test_grid_search_over_the_prefix_fits_the_autoencoder_once_per_fold(cached, X, tmp_path):
     pipe = Pipeline(
         [
             ("ae", CountingAutoencoder(4, ordered=True, max_epochs=20, lr=1e-2, **FAST)),
