@@ -177,8 +177,23 @@ class AutoencoderLoss(nn.Module):
         self.feature_reduction = feature_reduction
 
     def per_sample(self, output, target):
-        """The loss of each sample, shape ``(batch,)``."""
+        """The loss of each sample, shape ``(batch,)``.
+
+        Where the output also holds a ``"prefix_reconstruction"`` (ordered
+        codes in training, :class:`skae._nn.NestedDropout`), the
+        reconstruction term is the mean of the whole code's error and the
+        truncated code's: the full code is trained as a plain autoencoder's,
+        and every sample also teaches one prefix (the Matryoshka objective of
+        Kusupati et al. 2022, with one prefix drawn per sample as in nested
+        dropout, Rippel et al. 2014).
+        """
         loss = reconstruction_error(output, target, self.reconstruction, self.feature_reduction)
+        if "prefix_reconstruction" in output:
+            prefix = {"reconstruction": output["prefix_reconstruction"]}
+            prefix_loss = reconstruction_error(
+                prefix, target, self.reconstruction, self.feature_reduction
+            )
+            loss = 0.5 * (loss + prefix_loss)
         for penalty in self.penalties:
             loss = loss + penalty(output)
         return loss

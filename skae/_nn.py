@@ -74,9 +74,11 @@ class AutoencoderModule(nn.Module):
     ``code_activation`` (a name in ``ACTIVATIONS``) is applied to the
     encoder's output: ``"logistic"`` for the sigmoid codes of a KL-sparse
     autoencoder, ``"relu"`` for L1-sparse ones. ``code_dropout`` (a module,
-    e.g. :class:`NestedDropout`) acts on the code the decoder sees in
-    ``forward``; the ``"code"`` returned, ``encode`` and ``decode`` are
-    unaffected.
+    e.g. :class:`NestedDropout`) makes ``forward`` in training mode also
+    decode the code it truncates, as ``"prefix_reconstruction"`` (the loss
+    adds its error, :class:`skae._losses.AutoencoderLoss`); the ``"code"``,
+    the ``"reconstruction"`` of the whole code, ``encode`` and ``decode``
+    are unaffected.
     """
 
     def __init__(self, encoder, decoder, code_activation="identity", code_dropout=None):
@@ -84,9 +86,9 @@ class AutoencoderModule(nn.Module):
         self.encoder = encoder
         self.decoder = decoder
         self.code_activation = ACTIVATIONS[code_activation]()
-        # Applied to the code between encoder and decoder in ``forward`` only
+        # A second decoding of the truncated code in training ``forward`` only
         # (the training loss), never in ``encode`` / ``decode``.
-        self.code_dropout = nn.Identity() if code_dropout is None else code_dropout
+        self.code_dropout = code_dropout
 
     def encode(self, x):
         return self.code_activation(self.encoder(x))
@@ -96,7 +98,10 @@ class AutoencoderModule(nn.Module):
 
     def forward(self, x):
         code = self.encode(x)
-        return {"code": code, "reconstruction": self.decode(self.code_dropout(code))}
+        output = {"code": code, "reconstruction": self.decode(code)}
+        if self.training and self.code_dropout is not None:
+            output["prefix_reconstruction"] = self.decode(self.code_dropout(code))
+        return output
 
 
 class NestedDropout(nn.Module):
@@ -104,10 +109,11 @@ class NestedDropout(nn.Module):
 
     In training mode, each sample of a batch draws a width ``k`` from
     ``width_probs`` and its code units after the first ``k`` are set to
-    zero; in evaluation mode the code passes unchanged. Trained behind it, a
-    decoder learns to reconstruct from every prefix of the code, and the
-    encoder to put the most useful information first: the first ``k`` units
-    are a code of width ``k``, zero-padded.
+    zero; in evaluation mode the code passes unchanged. Trained on the
+    reconstruction from this truncated code (beside the whole code's, see
+    :class:`AutoencoderModule`), a decoder learns to reconstruct from every
+    prefix of the code, and the encoder to put the most useful information
+    first: the first ``k`` units are a code of width ``k``, zero-padded.
 
     Parameters
     ----------

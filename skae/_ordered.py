@@ -1,8 +1,10 @@
 """Ordered codes: one fit for every bottleneck width.
 
-With ``ordered=True`` an autoencoder is trained through nested dropout
-(:class:`skae._nn.NestedDropout`): the first ``k`` units of its code are a
-code of width ``k`` for every ``k``, as PCA's first ``k`` components are.
+With ``ordered=True`` an autoencoder is trained on two reconstructions of
+each sample: from its whole code, and from a prefix of it whose width is
+drawn per sample (nested dropout, :class:`skae._nn.NestedDropout`), so that
+the first ``k`` units of its code are a code of width ``k``, as PCA's first
+``k`` components are.
 This module holds the ``ordered`` parameter, the fitted
 ``explained_variance_ratio_`` (:class:`OrderedCodes`, a mixin of the
 estimators that take the parameter) and :class:`CodePrefix`, the pipeline
@@ -42,11 +44,15 @@ ORDERED = Param(
     False,
     ("boolean",),
     "bool",
-    """If True, train an ordered code by nested dropout (Rippel et al.,
-    2014): for each training sample a width ``k`` is drawn and the code
-    units after the first ``k`` are set to zero before decoding, so that
-    the first ``k`` units are a good code of width ``k`` for every ``k`` --
-    PCA's ordering, for a nonlinear code. One fit then serves every width:
+    """If True, train an ordered code: the loss is the mean of the
+    reconstruction error from the whole code and from a prefix of it -- for
+    each training sample a width ``k`` is drawn from 1, 2, 4, ... below
+    ``n_components`` and the code units after the first ``k`` are set to
+    zero before decoding (nested dropout, Rippel et al. 2014, over the
+    nested widths of Matryoshka representations, Kusupati et al. 2022) --
+    so that the first ``k`` units are a good code of width ``k`` -- PCA's
+    ordering, for a nonlinear code. Each training step decodes twice, so
+    an epoch takes about 1.3 to 1.5 times as long. One fit then serves every width:
     keep the first ``k`` columns of :meth:`transform` (or put
     :class:`~skae.CodePrefix` after the estimator in a pipeline), and
     :meth:`inverse_transform` of a code whose trailing units are zero
@@ -78,9 +84,12 @@ EXPLAINED_VARIANCE_RATIO = Attr(
 def nested_width_probs(n_components):
     """Probability of each truncation width ``k = 1 .. n_components`` in training.
 
-    Uniform over the widths 1, 2, 4, ... and ``n_components`` (the nesting
-    of Matryoshka representations, Kusupati et al. 2022), drawn per sample
-    as nested dropout draws its truncation (Rippel et al. 2014).
+    Uniform over the widths 1, 2, 4, ... below ``n_components`` (the
+    nesting of Matryoshka representations, Kusupati et al. 2022), drawn per
+    sample as nested dropout draws its truncation (Rippel et al. 2014). The
+    whole code is not among them: the loss always decodes it as well
+    (:class:`skae._losses.AutoencoderLoss`). A code of one unit has no
+    shorter prefix: its only width is 1.
 
     Returns
     -------
@@ -91,7 +100,8 @@ def nested_width_probs(n_components):
     while width < n_components:
         probs[width - 1] = 1.0
         width *= 2
-    probs[n_components - 1] = 1.0
+    if n_components == 1:
+        probs[0] = 1.0
     return probs / probs.sum()
 
 

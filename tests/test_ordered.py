@@ -21,7 +21,9 @@ from skae import (
     SparseAutoencoder,
     VariationalAutoencoder,
 )
-from skae._nn import NestedDropout
+from skae._losses import AutoencoderLoss
+from skae._nn import AutoencoderModule, NestedDropout
+from skae._ordered import nested_width_probs
 from skae.metrics import neg_mean_squared_reconstruction_error
 
 torch.set_num_threads(1)
@@ -72,6 +74,34 @@ def test_nested_dropout_zeroes_the_units_after_a_drawn_width():
     assert torch.equal(out[kept == 2][:, 2:], torch.zeros(int((kept == 2).sum()), 4))
     # Evaluation mode (transform, inverse_transform) leaves the code alone.
     assert torch.equal(dropout.eval()(z), z)
+
+
+def test_prefix_widths_are_the_powers_of_two_below_the_code_width():
+    np.testing.assert_allclose(nested_width_probs(32)[[0, 1, 3, 7, 15]], 0.2)
+    assert nested_width_probs(32).sum() == pytest.approx(1.0)
+    assert nested_width_probs(32)[31] == 0.0  # the whole code is always decoded too
+    np.testing.assert_allclose(nested_width_probs(6), [1 / 3, 1 / 3, 0, 1 / 3, 0, 0])
+    np.testing.assert_allclose(nested_width_probs(1), [1.0])
+
+
+def test_training_loss_is_the_mean_of_the_whole_and_the_prefix_reconstruction():
+    torch.manual_seed(0)
+    module = AutoencoderModule(
+        torch.nn.Linear(5, 4), torch.nn.Linear(4, 5), code_dropout=NestedDropout([1, 0, 0, 0])
+    )
+    x = torch.randn(8, 5)
+    output = module.train()(x)
+    code = module.encode(x)
+    torch.testing.assert_close(output["reconstruction"], module.decode(code))
+    prefix = code.clone()
+    prefix[:, 1:] = 0.0
+    torch.testing.assert_close(output["prefix_reconstruction"], module.decode(prefix))
+    loss = AutoencoderLoss("squared_error").per_sample(output, x)
+    whole = ((output["reconstruction"] - x) ** 2).mean(dim=1)
+    truncated = ((output["prefix_reconstruction"] - x) ** 2).mean(dim=1)
+    torch.testing.assert_close(loss, 0.5 * (whole + truncated))
+    # In evaluation (transform, score) only the whole code is decoded.
+    assert "prefix_reconstruction" not in module.eval()(x)
 
 
 def test_prefixes_reconstruct_better_with_more_units(ordered_ae, digits_X):
