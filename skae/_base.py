@@ -69,7 +69,13 @@ from ._net import (
     interrupt_on_sigint,
 )
 from ._nn import AutoencoderModule
-from ._runtime import resolve_device, resolve_optimizer, seeded, torch_seed
+from ._runtime import (
+    lr_schedule_callback,
+    resolve_device,
+    resolve_optimizer,
+    seeded,
+    torch_seed,
+)
 
 # With verbose >= 1, transform / inverse_transform / score_samples show a
 # progress bar from this many rows on (a fraction of a second below it).
@@ -429,20 +435,26 @@ class BaseAutoencoder(
         else:
             train_data, valid_data = TensorData(torch.from_numpy(Xn)), None
         train_split = None if valid_data is None else predefined_split(valid_data)
+        max_epochs = 1 if partial else self._max_epochs(len(train_data))
         net.set_params(
-            max_epochs=1 if partial else self._max_epochs(len(train_data)),
+            max_epochs=max_epochs,
             batch_size=self.batch_size,
             train_split=train_split,
             verbose=self.verbose,
             lr=self.lr,
         )
+        # partial_fit knows no horizon: it trains at the constant lr.
+        schedule = "constant" if partial else self.lr_schedule
+        n_steps = max_epochs * math.ceil(len(train_data) / self.batch_size)
         # New callbacks when their parameters changed; otherwise the net's own
         # carry on (each resets itself at on_train_begin), so that a run of
         # partial_fit calls logs as one training (verbose) rather than many.
         settings = (n_features, early, self.tol, self.n_iter_no_change, bool(self.verbose))
+        settings += (schedule, self.lr, n_steps if schedule != "constant" else None)
         settings += tuple(id(cb) for cb in self.callbacks or ())
         if getattr(net, "_skae_callback_settings", None) != settings:
-            net.callbacks = self._callbacks(n_features, early)
+            scheduler = lr_schedule_callback(schedule, self.lr, n_steps)
+            net.callbacks = self._callbacks(n_features, early, scheduler)
             net.initialize_callbacks()
             net._skae_callback_settings = settings
         n_before = len(net.history)
@@ -759,7 +771,7 @@ class BaseAutoencoder(
         steps = self._architecture().auto_steps
         return int(np.clip(math.ceil(steps / n_batches), 10, 200))
 
-    def _callbacks(self, n_features, early_stopping):
+    def _callbacks(self, n_features, early_stopping, scheduler=None):
         # tol is per feature: a loss summed over features (the VAE's) is
         # compared with tol * n_features.
         threshold = self.tol * (n_features if self._feature_reduction == "sum" else 1)
@@ -772,11 +784,13 @@ class BaseAutoencoder(
             sink=print if self.verbose else noop,
         )
         progress = [("progress_bar", ProgressBar())] if self.verbose else []
+        schedule = [] if scheduler is None else [("lr_schedule", scheduler)]
         return [
             # First: it must see every completed epoch, also the one
             # EarlyStopping ends training after.
             ("last_epoch_weights", LastEpochWeights()),
             ("early_stopping", stopper),
+            *schedule,
             *progress,
             *list(self.callbacks or []),
         ]

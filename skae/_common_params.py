@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._architectures import CUSTOM_MODULE_PARAMS
 from ._parameters import Attr, Param
-from ._runtime import OPTIMIZERS
+from ._runtime import LR_SCHEDULES, OPTIMIZERS
 
 N_COMPONENTS = Param(
     "n_components",
@@ -79,7 +79,29 @@ TRAINING_PARAMS = (
         1e-3,
         (Interval(numbers.Real, 0, None, closed="neither"),),
         "float",
-        "Learning rate of the optimizer.",
+        """Learning rate of the optimizer: the peak of the ``lr_schedule`` in
+        ``fit``, the constant rate of :meth:`partial_fit`.""",
+    ),
+    Param(
+        "lr_schedule",
+        "cooldown",
+        (StrOptions(set(LR_SCHEDULES)),),
+        '{"cooldown", "onecycle", "cosine", "constant"}',
+        """How the learning rate changes over a ``fit``: skorch's
+        ``LRScheduler`` callback, stepped after every mini-batch over the
+        ``max_epochs`` the fit plans. ``"cooldown"``: ``lr`` for the first
+        70 % of the steps, then a cosine anneal to 0 (the constant rate with
+        cooldown of Hägele et al., NeurIPS 2024). ``"onecycle"``: Smith &
+        Topin's one-cycle policy ("Super-convergence", 2019), from ``lr /
+        25`` up to ``lr`` over the first 30 % of the steps, then a cosine
+        anneal to ``lr / 250 000``; it favours a higher ``lr`` (e.g. 3e-3).
+        ``"cosine"``: cosine annealing from ``lr`` to 0 (Loshchilov &
+        Hutter, "SGDR", 2017). ``"constant"``: ``lr`` throughout (skae
+        0.1's training). An annealed fit ends at a low rate, where the last
+        bit of quality is gained: to train longer, raise ``max_epochs``
+        rather than continuing with ``warm_start`` (which runs a new
+        schedule). :meth:`partial_fit` knows no horizon and trains at the
+        constant ``lr``.""",
     ),
     Param(
         "optimizer",
@@ -214,6 +236,7 @@ RUN_PARAMS = frozenset(
         "max_epochs",
         "batch_size",
         "lr",
+        "lr_schedule",
         "early_stopping",
         "validation_fraction",
         "n_iter_no_change",

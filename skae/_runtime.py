@@ -1,4 +1,5 @@
-"""Where and how reproducibly torch runs: device, seed and optimizer resolution.
+"""Where and how reproducibly torch runs: device, seed, optimizer and
+learning-rate schedule resolution.
 
 Shared by the estimators (:mod:`skae._base`), model files (:mod:`skae._io`)
 and the benchmarks, which must seed a plain PyTorch loop exactly as a fit is
@@ -13,6 +14,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import ConstantLR, CosineAnnealingLR, OneCycleLR, SequentialLR
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -20,6 +23,97 @@ OPTIMIZERS = {
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,
 }
+
+LR_SCHEDULES = ("cooldown", "onecycle", "cosine", "constant")
+
+# The share of a "cooldown" run held at the constant rate before it anneals.
+COOLDOWN_HOLD = 0.7
+
+
+def constant_then_cosine(optimizer, total_steps, hold_fraction=COOLDOWN_HOLD, last_epoch=-1):
+    """A constant learning rate, then a cosine anneal to 0 (``lr_schedule="cooldown"``).
+
+    Torch's ``ConstantLR`` (a factor of 1) for the first ``hold_fraction`` of
+    ``total_steps``, then ``CosineAnnealingLR`` over the rest, chained by
+    ``SequentialLR``: the "constant learning rate with cooldown" of Hägele
+    et al., "Scaling laws and compute-optimal training beyond fixed training
+    durations" (NeurIPS 2024), who find it matches a cosine schedule. The
+    signature is that of a torch scheduler class, as skorch's
+    ``LRScheduler(policy=...)`` builds it; every run starts afresh
+    (``last_epoch`` must be -1).
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+    total_steps : int
+        Steps of the whole run, at least 2.
+    hold_fraction : float, default=0.7
+        Share of the steps at the constant rate, in (0, 1).
+    last_epoch : int, default=-1
+        Accepted for skorch; only -1 (a new run) is supported.
+
+    Returns
+    -------
+    scheduler : torch.optim.lr_scheduler.SequentialLR
+    """
+    if last_epoch != -1:
+        raise ValueError(f"last_epoch={last_epoch}: a cooldown schedule always starts afresh (-1).")
+    hold = min(max(int(hold_fraction * total_steps), 1), total_steps - 1)
+    return SequentialLR(
+        optimizer,
+        [
+            ConstantLR(optimizer, factor=1.0, total_iters=hold),
+            CosineAnnealingLR(optimizer, T_max=total_steps - hold),
+        ],
+        milestones=[hold],
+    )
+
+
+def lr_schedule_callback(schedule, lr, n_steps):
+    """skorch's ``LRScheduler`` callback for ``lr_schedule`` over one training run.
+
+    Parameters
+    ----------
+    schedule : {"cooldown", "onecycle", "cosine", "constant"}
+        ``"cooldown"``: ``lr`` for the first 70 % of the steps, then a cosine
+        anneal to 0 (:func:`constant_then_cosine`). ``"onecycle"``: Smith &
+        Topin's one-cycle policy ("Super-convergence", 2019;
+        :class:`torch.optim.lr_scheduler.OneCycleLR`): the learning rate
+        rises from ``lr / 25`` to ``lr`` over the first 30 % of the steps,
+        then anneals (cosine) to ``lr / 250 000``. ``"cosine"``: cosine
+        annealing from ``lr`` to 0 (Loshchilov & Hutter, "SGDR", 2017;
+        :class:`torch.optim.lr_scheduler.CosineAnnealingLR`) without
+        restarts. ``"constant"``: no schedule.
+    lr : float
+        The peak learning rate.
+    n_steps : int
+        Optimizer steps (mini-batches) the run will make: ``max_epochs *
+        ceil(n_train / batch_size)``. The schedule is stepped after every
+        mini-batch; a run that stops early (``tol``) ends part-way.
+
+    Returns
+    -------
+    callback : skorch.callbacks.LRScheduler or None
+        None for ``"constant"``. The optimizer's momentum (``betas``) is not
+        cycled: ``optimizer_params`` keep their meaning.
+    """
+    if schedule == "constant":
+        return None
+    # last_epoch=-1: each run starts its own schedule (skorch would resume
+    # from the history's epoch count, which is not a step count).
+    n_steps = max(n_steps, 2)
+    if schedule == "cooldown":
+        policy = {"policy": constant_then_cosine, "total_steps": n_steps}
+    elif schedule == "onecycle":
+        policy = {
+            "policy": OneCycleLR,
+            "max_lr": lr,
+            "total_steps": n_steps,
+            "cycle_momentum": False,
+        }
+    else:
+        policy = {"policy": CosineAnnealingLR, "T_max": n_steps}
+    return LRScheduler(step_every="batch", event_name=None, last_epoch=-1, **policy)
 
 
 def resolve_device(device):

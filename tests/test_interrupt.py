@@ -66,10 +66,13 @@ def test_sigint_during_a_fit_stops_the_whole_grid_search(X):
 
 
 def test_interrupted_fit_warns_keeps_the_completed_epochs_and_propagates(X):
+    # A constant learning rate, so that two epochs of a 5-epoch plan are two
+    # epochs of a 2-epoch one (a schedule spreads over the planned epochs).
     ae = AutoencoderTransformer(
         n_components=4,
         max_epochs=5,
         batch_size=50,
+        lr_schedule="constant",
         random_state=0,
         callbacks=[SigintDuringEpoch(3)],
     )
@@ -79,7 +82,7 @@ def test_interrupted_fit_warns_keeps_the_completed_epochs_and_propagates(X):
     assert ae.n_iter_ == 2
     assert len(ae.loss_curve_) == 2
     two_epochs = AutoencoderTransformer(
-        n_components=4, max_epochs=2, batch_size=50, random_state=0
+        n_components=4, max_epochs=2, batch_size=50, lr_schedule="constant", random_state=0
     ).fit(X)
     np.testing.assert_array_equal(ae.transform(X), two_epochs.transform(X))
     np.testing.assert_array_equal(ae.loss_curve_, two_epochs.loss_curve_)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,14 @@ torch.set_num_threads(1)
 
 MODELS_DIR = Path(__file__).resolve().parent / "data" / "models-0.1.0"
 MODEL_FILES = sorted(MODELS_DIR.glob("*.safetensors"))
-NEW_PARAMS = ("encoder", "encoder_params", "decoder", "decoder_params", "optimizer_params")
+NEW_PARAMS = (
+    "encoder",
+    "encoder_params",
+    "decoder",
+    "decoder_params",
+    "optimizer_params",
+    "lr_schedule",
+)
 
 
 @cache
@@ -81,15 +88,24 @@ def test_old_model_file_gives_the_same_outputs(path):
 
     loaded = skae.load(path)
     assert type(loaded).__name__ == header["estimator"]
-    np.testing.assert_array_equal(loaded.transform(data), expected["transform"])
+    # Convolution kernels are stored channels-last since 0.1.0 (faster on a
+    # CPU): oneDNN then sums in another order, so convolutional outputs agree
+    # to float32 rounding rather than bit for bit. Dense ones are unchanged.
+    convolutional = any(isinstance(m, torch.nn.Conv2d) for m in loaded.net_.module_.modules())
+    same = (
+        partial(np.testing.assert_allclose, rtol=1e-6, atol=1e-6)
+        if convolutional
+        else np.testing.assert_array_equal
+    )
+    same(loaded.transform(data), expected["transform"])
     Z = expected["transform"][:5]
-    np.testing.assert_array_equal(loaded.inverse_transform(Z), expected["inverse_transform"])
+    same(loaded.inverse_transform(Z), expected["inverse_transform"])
     if isinstance(loaded, VariationalAutoencoder):
-        np.testing.assert_array_equal(loaded.sample(3, random_state=1), expected["sample"])
+        same(loaded.sample(3, random_state=1), expected["sample"])
         # score_samples changed on purpose: 0.1.0 returned the posterior-mean
         # plug-in, this release a Monte-Carlo ELBO (tests/test_scores.py).
     else:
-        np.testing.assert_array_equal(loaded.score_samples(data), expected["score_samples"])
+        same(loaded.score_samples(data), expected["score_samples"])
         assert "sample" not in expected
 
 
@@ -117,8 +133,9 @@ def test_old_model_file_keeps_feature_names_and_refits():
         "autoencodertransformer2",
     ]
     expected = np.load(path.with_suffix(".npz"))
-    # Fitting the loaded estimator again reproduces the 0.1.0 fit (same seed).
-    refit = loaded.fit(_input_for(path))
+    # Fitting the loaded estimator again with 0.1.0's training (a constant
+    # learning rate; the default is now a schedule) reproduces its fit.
+    refit = loaded.set_params(lr_schedule="constant").fit(_input_for(path))
     np.testing.assert_array_equal(refit.transform(_input_for(path)), expected["transform"])
 
 

@@ -37,7 +37,12 @@ def _param_group(est):
 # ------------------------------------------------------- optimizer_params
 def test_optimizer_params_reach_sgd(X):
     est = AutoencoderTransformer(
-        2, hidden_layer_sizes=(8,), optimizer="sgd", optimizer_params={"momentum": 0.9}, **FAST
+        2,
+        hidden_layer_sizes=(8,),
+        optimizer="sgd",
+        optimizer_params={"momentum": 0.9},
+        lr_schedule="constant",  # the optimizer ends at lr, not annealed
+        **FAST,
     ).fit(X)
     assert isinstance(est.net_.optimizer_, torch.optim.SGD)
     assert _param_group(est)["momentum"] == 0.9
