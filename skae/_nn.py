@@ -220,6 +220,7 @@ class ConvEncoder(nn.Sequential):
         n_flat = c_in * math.prod(sizes[-1])
         layers += [nn.Flatten(), nn.Linear(n_flat, n_outputs)]
         super().__init__(*layers)
+        _channels_last(self)
 
 
 class ConvDecoder(nn.Sequential):
@@ -278,6 +279,19 @@ class ConvDecoder(nn.Sequential):
             FlatRows(channels_first),
         ]
         super().__init__(*layers)
+        _channels_last(self)
+
+
+def _channels_last(module):
+    """Store 2-D convolution kernels channels-last (NHWC).
+
+    oneDNN's CPU convolutions run ~1.3x faster on channels-last tensors
+    (``benchmarks/bench_conv_layout.py``); the feature maps follow the
+    kernels' layout, and :class:`ChannelsFirst` hands images over as
+    channels-last views. Values are unchanged: only strides differ. 1-D
+    kernels are left as they are.
+    """
+    module.to(memory_format=torch.channels_last)
 
 
 class VariationalModule(AutoencoderModule):
