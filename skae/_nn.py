@@ -288,8 +288,10 @@ def _channels_last(module):
     oneDNN's CPU convolutions run ~1.3x faster on channels-last tensors
     (``benchmarks/bench_conv_layout.py``); the feature maps follow the
     kernels' layout, and :class:`ChannelsFirst` hands images over as
-    channels-last views. Values are unchanged: only strides differ. 1-D
-    kernels are left as they are.
+    channels-last views. The weights are unchanged (only their strides
+    differ), but oneDNN sums in another order, so outputs agree with the
+    contiguous layout's to float32 rounding, not bit for bit. 1-D kernels
+    are left as they are.
     """
     module.to(memory_format=torch.channels_last)
 
