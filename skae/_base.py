@@ -72,6 +72,7 @@ from ._nn import AutoencoderModule
 from ._runtime import (
     lr_schedule_callback,
     resolve_device,
+    resolve_lr,
     resolve_optimizer,
     seeded,
     torch_seed,
@@ -436,12 +437,13 @@ class BaseAutoencoder(
             train_data, valid_data = TensorData(torch.from_numpy(Xn)), None
         train_split = None if valid_data is None else predefined_split(valid_data)
         max_epochs = 1 if partial else self._max_epochs(len(train_data))
+        lr = resolve_lr(self.lr, None if partial else len(train_data))
         net.set_params(
             max_epochs=max_epochs,
             batch_size=self.batch_size,
             train_split=train_split,
             verbose=self.verbose,
-            lr=self.lr,
+            lr=lr,
         )
         # partial_fit knows no horizon: it trains at the constant lr.
         schedule = "constant" if partial else self.lr_schedule
@@ -450,10 +452,10 @@ class BaseAutoencoder(
         # carry on (each resets itself at on_train_begin), so that a run of
         # partial_fit calls logs as one training (verbose) rather than many.
         settings = (n_features, early, self.tol, self.n_iter_no_change, bool(self.verbose))
-        settings += (schedule, self.lr, n_steps if schedule != "constant" else None)
+        settings += (schedule, lr, n_steps if schedule != "constant" else None)
         settings += tuple(id(cb) for cb in self.callbacks or ())
         if getattr(net, "_skae_callback_settings", None) != settings:
-            scheduler = lr_schedule_callback(schedule, self.lr, n_steps)
+            scheduler = lr_schedule_callback(schedule, lr, n_steps)
             net.callbacks = self._callbacks(n_features, early, scheduler)
             net.initialize_callbacks()
             net._skae_callback_settings = settings
@@ -469,6 +471,7 @@ class BaseAutoencoder(
                 net.train_split = None
         del train_data, valid_data, train_split
         n_epochs = self._record_history(net, n_before, interrupted, early)
+        self.lr_ = lr
         self._after_fit(X)
         if interrupted:
             kept = self.best_epoch_ if early else self.n_iter_
@@ -731,7 +734,7 @@ class BaseAutoencoder(
             criterion__feature_reduction=self._feature_reduction,
             corruption=corruption,
             optimizer=optimizer,
-            lr=self.lr,
+            lr=resolve_lr(self.lr),  # _train sets each run's rate
             batch_size=self.batch_size,
             train_split=None,
             device=device,

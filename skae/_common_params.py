@@ -76,11 +76,17 @@ TRAINING_PARAMS = (
     ),
     Param(
         "lr",
-        1e-3,
-        (Interval(numbers.Real, 0, None, closed="neither"),),
-        "float",
+        "auto",
+        (Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"})),
+        'float or "auto"',
         """Learning rate of the optimizer: the peak of the ``lr_schedule`` in
-        ``fit``, the constant rate of :meth:`partial_fit`.""",
+        ``fit``, the constant rate of :meth:`partial_fit`. ``"auto"``:
+        ``1e-3`` for up to 5 000 training rows, then in proportion to the
+        rows (``1e-3 * n_train / 5 000``) up to ``3e-3`` from 15 000 rows --
+        small data sets over-fit at a higher rate, large ones (seen only a
+        few dozen times in the ``max_epochs="auto"`` budget) train better
+        codes with it; ``1e-3`` in :meth:`partial_fit`. The rate used is in
+        ``lr_``.""",
     ),
     Param(
         "lr_schedule",
@@ -89,9 +95,11 @@ TRAINING_PARAMS = (
         '{"cooldown", "onecycle", "cosine", "constant"}',
         """How the learning rate changes over a ``fit``: skorch's
         ``LRScheduler`` callback, stepped after every mini-batch over the
-        ``max_epochs`` the fit plans. ``"cooldown"``: ``lr`` for the first
-        70 % of the steps, then a cosine anneal to 0 (the constant rate with
-        cooldown of Hägele et al., NeurIPS 2024). ``"onecycle"``: Smith &
+        ``max_epochs`` the fit plans. ``"cooldown"``: a linear warm-up
+        from ``lr / 25`` over the first 5 % of the steps, ``lr`` until 70 %,
+        then a cosine anneal to 0 (the warmup-stable-decay
+        schedule, "constant rate with cooldown", of Hägele et al., NeurIPS
+        2024). ``"onecycle"``: Smith &
         Topin's one-cycle policy ("Super-convergence", 2019), from ``lr /
         25`` up to ``lr`` over the first 30 % of the steps, then a cosine
         anneal to ``lr / 250 000``; it favours a higher ``lr`` (e.g. 3e-3).
@@ -277,6 +285,12 @@ COMMON_ATTRIBUTES = (
         """Number of epochs run (completed epochs, if ``fit`` was
         interrupted with Ctrl-C). Adds up over ``fit`` calls with
         ``warm_start=True`` and over :meth:`partial_fit` calls (one each).""",
+    ),
+    Attr(
+        "lr_",
+        "float",
+        """The peak learning rate of the last training run: ``lr``, or what
+        ``lr="auto"`` chose for its number of training rows.""",
     ),
     Attr(
         "loss_curve_",

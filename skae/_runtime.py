@@ -15,7 +15,13 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from skorch.callbacks import LRScheduler
-from torch.optim.lr_scheduler import ConstantLR, CosineAnnealingLR, OneCycleLR, SequentialLR
+from torch.optim.lr_scheduler import (
+    ConstantLR,
+    CosineAnnealingLR,
+    LinearLR,
+    OneCycleLR,
+    SequentialLR,
+)
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -26,18 +32,69 @@ OPTIMIZERS = {
 
 LR_SCHEDULES = ("cooldown", "onecycle", "cosine", "constant")
 
-# The share of a "cooldown" run held at the constant rate before it anneals.
+# "cooldown": the share of the steps warming up, and the share at which the
+# anneal starts (the rate is held at lr in between).
+COOLDOWN_WARMUP = 0.05
 COOLDOWN_HOLD = 0.7
+# The warm-up starts at lr / 25, as torch's OneCycleLR does.
+WARMUP_START_FACTOR = 1 / 25
+
+# lr="auto": AUTO_LR up to AUTO_LR_ROWS training rows, growing in proportion
+# to the rows beyond them, up to AUTO_LR_MAX (benchmarks/bench_defaults.py).
+AUTO_LR = 1e-3
+AUTO_LR_MAX = 3e-3
+AUTO_LR_ROWS = 5_000
 
 
-def constant_then_cosine(optimizer, total_steps, hold_fraction=COOLDOWN_HOLD, last_epoch=-1):
-    """A constant learning rate, then a cosine anneal to 0 (``lr_schedule="cooldown"``).
+def resolve_lr(lr, n_train=None):
+    """The peak learning rate of a training run: ``lr``, or what ``"auto"`` gives.
 
-    Torch's ``ConstantLR`` (a factor of 1) for the first ``hold_fraction`` of
-    ``total_steps``, then ``CosineAnnealingLR`` over the rest, chained by
-    ``SequentialLR``: the "constant learning rate with cooldown" of Hägele
-    et al., "Scaling laws and compute-optimal training beyond fixed training
-    durations" (NeurIPS 2024), who find it matches a cosine schedule. The
+    ``lr="auto"`` is ``1e-3`` for up to 5 000 training rows and ``1e-3 *
+    n_train / 5 000`` beyond, at most ``3e-3`` (from 15 000 rows). On a few
+    thousand rows or fewer (the bundled tables, the digits) a higher rate
+    over-fits; on tens of thousands (MNIST, photograph patches) the
+    ``max_epochs="auto"`` budget sees each row only 10 to 90 times and a
+    higher rate, warmed up, trains a better code in the same steps -- a
+    size-dependent default as scikit-learn's ``TSNE(learning_rate="auto")``
+    has (measured in ``benchmarks/bench_defaults.py``).
+
+    Parameters
+    ----------
+    lr : float or "auto"
+        The ``lr`` parameter.
+    n_train : int or None, default=None
+        Rows the run trains on (after an ``early_stopping`` split). None for
+        :meth:`partial_fit`, which has no data set size: ``"auto"`` gives
+        ``1e-3`` there.
+
+    Returns
+    -------
+    lr : float
+    """
+    if isinstance(lr, str):  # "auto", the only string the parameter takes
+        if n_train is None:
+            return AUTO_LR
+        return AUTO_LR * min(max(n_train / AUTO_LR_ROWS, 1.0), AUTO_LR_MAX / AUTO_LR)
+    return float(lr)
+
+
+def warmup_stable_decay(
+    optimizer,
+    total_steps,
+    warmup_fraction=COOLDOWN_WARMUP,
+    hold_fraction=COOLDOWN_HOLD,
+    last_epoch=-1,
+):
+    """Warm up, hold the learning rate, then anneal it to 0 (``lr_schedule="cooldown"``).
+
+    Torch's ``LinearLR`` from ``lr / 25`` up to ``lr`` over the first
+    ``warmup_fraction`` of ``total_steps``, ``ConstantLR`` (a factor of 1)
+    until ``hold_fraction`` of them, then ``CosineAnnealingLR`` over the
+    rest, chained by ``SequentialLR``: the warmup-stable-decay ("constant
+    learning rate with cooldown") schedule of Hägele et al., "Scaling laws
+    and compute-optimal training beyond fixed training durations" (NeurIPS
+    2024), who find it matches a cosine schedule. The warm-up lets a high
+    ``lr`` start without its first steps undoing the initialisation. The
     signature is that of a torch scheduler class, as skorch's
     ``LRScheduler(policy=...)`` builds it; every run starts afresh
     (``last_epoch`` must be -1).
@@ -47,8 +104,10 @@ def constant_then_cosine(optimizer, total_steps, hold_fraction=COOLDOWN_HOLD, la
     optimizer : torch.optim.Optimizer
     total_steps : int
         Steps of the whole run, at least 2.
+    warmup_fraction : float, default=0.05
+        Share of the steps warming up (at least one step).
     hold_fraction : float, default=0.7
-        Share of the steps at the constant rate, in (0, 1).
+        Share of the steps before the anneal starts, in (0, 1).
     last_epoch : int, default=-1
         Accepted for skorch; only -1 (a new run) is supported.
 
@@ -59,14 +118,16 @@ def constant_then_cosine(optimizer, total_steps, hold_fraction=COOLDOWN_HOLD, la
     if last_epoch != -1:
         raise ValueError(f"last_epoch={last_epoch}: a cooldown schedule always starts afresh (-1).")
     hold = min(max(int(hold_fraction * total_steps), 1), total_steps - 1)
-    return SequentialLR(
-        optimizer,
-        [
-            ConstantLR(optimizer, factor=1.0, total_iters=hold),
-            CosineAnnealingLR(optimizer, T_max=total_steps - hold),
-        ],
-        milestones=[hold],
-    )
+    warmup = min(max(int(warmup_fraction * total_steps), 1), hold)
+    phases = [
+        LinearLR(optimizer, start_factor=WARMUP_START_FACTOR, total_iters=warmup),
+        ConstantLR(optimizer, factor=1.0, total_iters=hold - warmup),
+        CosineAnnealingLR(optimizer, T_max=total_steps - hold),
+    ]
+    milestones = [warmup, hold]
+    if warmup == hold:  # too few steps for a hold phase
+        del phases[1], milestones[1]
+    return SequentialLR(optimizer, phases, milestones=milestones)
 
 
 def lr_schedule_callback(schedule, lr, n_steps):
@@ -75,8 +136,9 @@ def lr_schedule_callback(schedule, lr, n_steps):
     Parameters
     ----------
     schedule : {"cooldown", "onecycle", "cosine", "constant"}
-        ``"cooldown"``: ``lr`` for the first 70 % of the steps, then a cosine
-        anneal to 0 (:func:`constant_then_cosine`). ``"onecycle"``: Smith &
+        ``"cooldown"``: a linear warm-up from ``lr / 25`` over the first 5 %
+        of the steps, ``lr`` until 70 %, then a cosine anneal to 0
+        (:func:`warmup_stable_decay`). ``"onecycle"``: Smith &
         Topin's one-cycle policy ("Super-convergence", 2019;
         :class:`torch.optim.lr_scheduler.OneCycleLR`): the learning rate
         rises from ``lr / 25`` to ``lr`` over the first 30 % of the steps,
@@ -103,7 +165,7 @@ def lr_schedule_callback(schedule, lr, n_steps):
     # from the history's epoch count, which is not a step count).
     n_steps = max(n_steps, 2)
     if schedule == "cooldown":
-        policy = {"policy": constant_then_cosine, "total_steps": n_steps}
+        policy = {"policy": warmup_stable_decay, "total_steps": n_steps}
     elif schedule == "onecycle":
         policy = {
             "policy": OneCycleLR,

@@ -55,13 +55,63 @@ def test_default_is_cooldown(X):
     assert AutoencoderTransformer().lr_schedule == "cooldown"
     model, lrs = fit_recording(X, lr=0.01)
     assert len(lrs) == STEPS
-    hold = int(0.7 * STEPS)
-    # Constant at lr for the first 70 % of the steps, then annealed towards 0.
-    np.testing.assert_allclose(lrs[: hold + 1], 0.01)
+    warmup, hold = max(int(0.05 * STEPS), 1), int(0.7 * STEPS)
+    # A linear warm-up from lr / 25, lr until 70 % of the steps, then
+    # annealed towards 0.
+    assert lrs[0] == pytest.approx(0.01 / 25)
+    assert np.all(np.diff(lrs[: warmup + 1]) > 0)
+    np.testing.assert_allclose(lrs[warmup : hold + 1], 0.01)
     tail = lrs[hold:]
     assert np.all(np.diff(tail) < 0)
     assert tail[-1] < 0.01 * 0.1
     assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    assert model.lr_ == 0.01
+
+
+def test_cooldown_warms_up_over_five_percent_of_a_long_run(X):
+    # 40 epochs x 5 batches = 200 steps: 10 warm-up steps, held to step 140.
+    _, lrs = fit_recording(X, lr=0.01, max_epochs=40)
+    assert len(lrs) == 200
+    np.testing.assert_allclose(lrs[:11], 0.01 * (1 / 25 + (1 - 1 / 25) * np.arange(11) / 10))
+    np.testing.assert_allclose(lrs[10:141], 0.01)
+    assert lrs[141] < 0.01
+
+
+@pytest.mark.parametrize(
+    "n_train, expected", [(300, 1e-3), (5_000, 1e-3), (7_500, 1.5e-3), (60_000, 3e-3)]
+)
+def test_auto_lr_grows_with_training_rows(n_train, expected):
+    # Few rows over-fit at a higher rate; many rows, seen a few dozen times
+    # each in the auto budget, train better codes with one.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_train, 3)).astype(np.float32)
+    recorder = RecordLR()
+    model = AutoencoderTransformer(
+        n_components=1,
+        hidden_layer_sizes=(4,),
+        batch_size=1_000,
+        max_epochs=2,
+        callbacks=[recorder],
+        random_state=0,
+    )
+    assert model.lr == "auto"
+    model.fit(X)
+    assert model.lr_ == pytest.approx(expected)
+    assert max(recorder.lrs_) == pytest.approx(expected)
+
+
+def test_auto_lr_counts_the_rows_trained_on_and_partial_fit_uses_1e_3():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10_000, 3)).astype(np.float32)
+    params = dict(n_components=1, hidden_layer_sizes=(4,), batch_size=1_000, random_state=0)
+    # early_stopping holds out 10 %: 9 000 training rows.
+    model = AutoencoderTransformer(max_epochs=1, early_stopping=True, **params).fit(X)
+    assert model.lr_ == pytest.approx(1.8e-3)
+    model.partial_fit(X)
+    assert model.lr_ == pytest.approx(1e-3)
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
+    model = AutoencoderTransformer(lr=5e-4, **params).partial_fit(X)
+    assert model.lr_ == 5e-4
 
 
 def test_onecycle_rises_to_lr_then_anneals(X):
@@ -96,7 +146,8 @@ def test_partial_fit_trains_at_constant_lr_and_warm_start_restarts(X):
     model.set_params(warm_start=True).fit(X)
     lrs = np.array(recorder.lrs_)
     assert len(lrs) == STEPS
-    np.testing.assert_allclose(lrs[: int(0.7 * STEPS)], 0.01)
+    assert lrs[0] == pytest.approx(0.01 / 25)  # a new run warms up again
+    np.testing.assert_allclose(lrs[1 : int(0.7 * STEPS)], 0.01)
     assert lrs[-1] < 0.001
 
 
@@ -128,3 +179,5 @@ def test_convolutional_and_out_of_core(X, tmp_path):
 def test_bad_schedule_is_a_clear_error(X):
     with pytest.raises(ValueError, match="lr_schedule"):
         AutoencoderTransformer(lr_schedule="linear").fit(X)
+    with pytest.raises(ValueError, match="'lr' parameter"):
+        AutoencoderTransformer(lr="fast").fit(X)

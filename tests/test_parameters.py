@@ -46,7 +46,7 @@ def test_optimizer_params_reach_sgd(X):
     ).fit(X)
     assert isinstance(est.net_.optimizer_, torch.optim.SGD)
     assert _param_group(est)["momentum"] == 0.9
-    assert _param_group(est)["lr"] == est.lr
+    assert _param_group(est)["lr"] == est.lr_ == 1e-3
     plain = AutoencoderTransformer(2, hidden_layer_sizes=(8,), optimizer="sgd", **FAST).fit(X)
     assert _param_group(plain)["momentum"] == 0
     # The momentum changes the training.
