@@ -109,7 +109,7 @@ TRAINING_PARAMS = (
         bit of quality is gained: to train longer, raise ``max_epochs``
         rather than continuing with ``warm_start`` (which runs a new
         schedule). :meth:`partial_fit` knows no horizon and trains at the
-        constant ``lr``.""",
+        constant ``lr`` (1e-3 for ``"auto"``).""",
     ),
     Param(
         "optimizer",

@@ -51,8 +51,9 @@ def resolve_lr(lr, n_train=None):
 
     ``lr="auto"`` is ``1e-3`` for up to 5 000 training rows and ``1e-3 *
     n_train / 5 000`` beyond, at most ``3e-3`` (from 15 000 rows). On a few
-    thousand rows or fewer (the bundled tables, the digits) a higher rate
-    over-fits; on tens of thousands (MNIST, photograph patches) the
+    thousand rows or fewer a higher rate over-fits (the dense network on
+    scikit-learn's bundled tables, the convolutional one on 2 000
+    photograph patches); on tens of thousands (MNIST, photograph patches) the
     ``max_epochs="auto"`` budget sees each row only 10 to 90 times and a
     higher rate, warmed up, trains a better code in the same steps -- a
     size-dependent default as scikit-learn's ``TSNE(learning_rate="auto")``
