@@ -223,7 +223,7 @@ TRAINING_PARAMS = (
         stay those of the first fit, so ``X`` must have the same features
         and, for ``output_activation_="sigmoid"``, lie in [0, 1]; a
         ``ValueError`` otherwise. Only ``max_epochs``, ``batch_size``,
-        ``lr``, ``early_stopping``, ``validation_fraction``,
+        ``lr``, ``lr_schedule``, ``early_stopping``, ``validation_fraction``,
         ``n_iter_no_change``, ``tol``, ``random_state``, ``verbose`` and
         ``callbacks`` may change between the fits; a change of any other
         parameter (``n_components``, the network's, ...) is a
