@@ -4,6 +4,7 @@ from ._autoencoder import AutoencoderTransformer, ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._io import load
 from ._ordered import CodePrefix
+from ._runtime import learning_rates
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 from ._version import __version__ as __version__
@@ -15,5 +16,6 @@ __all__ = [
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
+    "learning_rates",
     "load",
 ]

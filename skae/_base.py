@@ -262,6 +262,11 @@ class BaseAutoencoder(
         split and exactly one epoch per call, as in MLPRegressor.
         ``validation_loss_curve_``, ``best_epoch_`` and
         ``best_validation_loss_`` are None after a ``partial_fit``.
+        Each call trains at the constant ``lr`` (``"auto"``: 1e-3), which
+        ``set_params(lr=...)`` may change between calls, the optimizer's
+        state kept: where the number of calls is known,
+        :func:`skae.learning_rates` gives each call its rate from the
+        schedule :meth:`fit` would run over them (``lr_schedule``).
         :meth:`fit` starts over, unless ``warm_start=True``. A model read
         by :func:`skae.load` continues with a fresh optimizer state (model
         files hold the weights only).
@@ -445,14 +450,16 @@ class BaseAutoencoder(
             verbose=self.verbose,
             lr=lr,
         )
-        # partial_fit knows no horizon: it trains at the constant lr.
+        # partial_fit knows no horizon: it trains at the constant lr (which
+        # set_params(lr=...) may change between calls: skae.learning_rates).
         schedule = "constant" if partial else self.lr_schedule
         n_steps = max_epochs * math.ceil(len(train_data) / self.batch_size)
         # New callbacks when their parameters changed; otherwise the net's own
         # carry on (each resets itself at on_train_begin), so that a run of
-        # partial_fit calls logs as one training (verbose) rather than many.
+        # partial_fit calls logs as one training (verbose) rather than many,
+        # also when each call has its own lr.
         settings = (n_features, early, self.tol, self.n_iter_no_change, bool(self.verbose))
-        settings += (schedule, lr, n_steps if schedule != "constant" else None)
+        settings += (schedule,) if schedule == "constant" else (schedule, lr, n_steps)
         settings += tuple(id(cb) for cb in self.callbacks or ())
         if getattr(net, "_skae_callback_settings", None) != settings:
             scheduler = lr_schedule_callback(schedule, lr, n_steps)

@@ -9,6 +9,7 @@ seeded.
 from __future__ import annotations
 
 import inspect
+import numbers
 from contextlib import contextmanager
 
 import numpy as np
@@ -131,6 +132,23 @@ def warmup_stable_decay(
     return SequentialLR(optimizer, phases, milestones=milestones)
 
 
+def _schedule_policy(schedule, lr, n_steps):
+    """The torch scheduler of a (non-constant) ``lr_schedule`` over ``n_steps``
+    and its keyword arguments: ``{"policy": cls_or_factory, **kwargs}``, as
+    skorch's ``LRScheduler`` takes them."""
+    n_steps = max(n_steps, 2)
+    if schedule == "cooldown":
+        return {"policy": warmup_stable_decay, "total_steps": n_steps}
+    if schedule == "onecycle":
+        return {
+            "policy": OneCycleLR,
+            "max_lr": lr,
+            "total_steps": n_steps,
+            "cycle_momentum": False,
+        }
+    return {"policy": CosineAnnealingLR, "T_max": n_steps}
+
+
 def lr_schedule_callback(schedule, lr, n_steps):
     """skorch's ``LRScheduler`` callback for ``lr_schedule`` over one training run.
 
@@ -164,19 +182,91 @@ def lr_schedule_callback(schedule, lr, n_steps):
         return None
     # last_epoch=-1: each run starts its own schedule (skorch would resume
     # from the history's epoch count, which is not a step count).
-    n_steps = max(n_steps, 2)
-    if schedule == "cooldown":
-        policy = {"policy": warmup_stable_decay, "total_steps": n_steps}
-    elif schedule == "onecycle":
-        policy = {
-            "policy": OneCycleLR,
-            "max_lr": lr,
-            "total_steps": n_steps,
-            "cycle_momentum": False,
-        }
-    else:
-        policy = {"policy": CosineAnnealingLR, "T_max": n_steps}
-    return LRScheduler(step_every="batch", event_name=None, last_epoch=-1, **policy)
+    return LRScheduler(
+        step_every="batch",
+        event_name=None,
+        last_epoch=-1,
+        **_schedule_policy(schedule, lr, n_steps),
+    )
+
+
+def learning_rates(lr_schedule, lr, n_steps):
+    """The learning rate at each step of an ``lr_schedule``: for ``partial_fit`` loops.
+
+    ``fit`` plans its schedule over the steps it will make; ``partial_fit``
+    sees one batch at a time and trains at the constant ``lr``. Where you
+    know how many ``partial_fit`` calls a training will make, give each call
+    its rate from the schedule ``fit`` would run over them, through
+    ``set_params(lr=...)`` (a training parameter: it may change between
+    calls, the optimizer's state is kept)::
+
+        rates = learning_rates("cooldown", 3e-3, n_passes * len(chunks))
+        for rate, chunk in zip(rates, stream_of_chunks):
+            ae.set_params(lr=rate).partial_fit(chunk)
+
+    The rates come from the torch scheduler ``fit`` uses (stepped once per
+    step on a throwaway optimizer), so they are exactly ``fit``'s schedule
+    over ``n_steps`` steps.
+
+    Parameters
+    ----------
+    lr_schedule : {"cooldown", "onecycle", "cosine", "constant"}
+        As the estimators' ``lr_schedule`` parameter: ``"cooldown"``, a
+        linear warm-up from ``lr / 25`` over 5 % of the steps, ``lr`` until
+        70 %, a cosine anneal to 0 (the warmup-stable-decay schedule of
+        Hägele et al., "Scaling laws and compute-optimal training beyond
+        fixed training durations", NeurIPS 2024); ``"onecycle"``, Smith &
+        Topin's one-cycle policy ("Super-convergence", 2019); ``"cosine"``,
+        cosine annealing from ``lr`` to 0 (Loshchilov & Hutter, "SGDR",
+        2017); ``"constant"``, ``lr`` throughout.
+    lr : float
+        The peak learning rate, > 0 (a fitted estimator's ``lr_`` gives the
+        rate ``lr="auto"`` chose).
+    n_steps : int
+        Number of steps (for example ``partial_fit`` calls), >= 1.
+
+    Returns
+    -------
+    rates : ndarray of shape (n_steps,), dtype float64
+        The learning rate to train step ``i`` at.
+
+    Raises
+    ------
+    ValueError
+        If ``lr_schedule`` is not one of the four names, ``lr`` is not a
+        positive finite number or ``n_steps`` not a positive integer.
+
+    Examples
+    --------
+    >>> from skae import learning_rates
+    >>> rates = learning_rates("cooldown", 0.01, 100)
+    >>> print(rates[0], rates[5], rates[69], rates[99] < 1e-4)
+    0.0004 0.01 0.01 True
+    """
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(
+            f"lr_schedule={lr_schedule!r} is not a schedule: use one of {list(LR_SCHEDULES)}."
+        )
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < np.inf:
+        raise ValueError(
+            f"lr={lr!r} must be a positive finite number, e.g. 1e-3 or a fitted "
+            "estimator's lr_ (the rate lr='auto' chose)."
+        )
+    if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 1:
+        raise ValueError(f"n_steps={n_steps!r} must be a positive integer.")
+    lr, n_steps = float(lr), int(n_steps)
+    if lr_schedule == "constant":
+        return np.full(n_steps, lr)
+    kwargs = _schedule_policy(lr_schedule, lr, n_steps)
+    policy = kwargs.pop("policy")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = policy(optimizer, **kwargs)
+    rates = np.empty(n_steps)
+    for step in range(n_steps):
+        rates[step] = optimizer.param_groups[0]["lr"]
+        optimizer.step()  # no gradient: a no-op, in the order torch expects
+        scheduler.step()
+    return rates
 
 
 def resolve_device(device):

@@ -151,6 +151,62 @@ def test_partial_fit_trains_at_constant_lr_and_warm_start_restarts(X):
     assert lrs[-1] < 0.001
 
 
+@pytest.mark.parametrize("schedule", ["cooldown", "onecycle", "cosine", "constant"])
+def test_learning_rates_are_the_schedule_fit_runs(X, schedule):
+    _, lrs = fit_recording(X, lr=0.01, lr_schedule=schedule)
+    rates = skae.learning_rates(schedule, 0.01, STEPS)
+    assert rates.shape == (STEPS,) and rates.dtype == np.float64
+    np.testing.assert_allclose(rates, lrs, rtol=1e-12, atol=1e-15)
+
+
+def test_partial_fit_follows_a_rate_set_between_calls(X):
+    # A partial_fit loop given fit's schedule, one rate per call: each call
+    # trains at its rate, the optimizer's state carries on, and the
+    # callbacks are the same objects throughout (one training, one log).
+    recorder = RecordLR()
+    model = AutoencoderTransformer(
+        n_components=4,
+        hidden_layer_sizes=(16,),
+        batch_size=BATCH,
+        random_state=0,
+        callbacks=[recorder],
+    )
+    chunks = np.array_split(X, 3)  # 100 rows: 2 batches a call
+    rates = skae.learning_rates("cooldown", 0.01, 6)
+    callbacks = None
+    for rate, chunk in zip(rates, chunks + chunks, strict=True):
+        model.set_params(lr=rate).partial_fit(chunk)
+        assert model.lr_ == rate
+        if callbacks is None:
+            callbacks = [cb for _, cb in model.net_.callbacks_]
+        assert [cb for _, cb in model.net_.callbacks_] == callbacks
+    np.testing.assert_allclose(recorder.lrs_, np.repeat(rates, 2))
+    state = next(iter(model.net_.optimizer_.state.values()))
+    assert int(state["step"]) == 12
+    assert model.n_iter_ == 6
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (("linear", 0.01, 10), "lr_schedule='linear' is not a schedule"),
+        (("cooldown", "auto", 10), "lr='auto' must be a positive finite number"),
+        (("cooldown", 0.0, 10), "lr=0.0 must be"),
+        (("cooldown", float("nan"), 10), "lr=nan must be"),
+        (("cooldown", 0.01, 0), "n_steps=0 must be a positive integer"),
+        (("cooldown", 0.01, 2.5), "n_steps=2.5 must be a positive integer"),
+    ],
+)
+def test_learning_rates_rejects_bad_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        skae.learning_rates(*args)
+
+
+def test_learning_rates_of_one_step_is_the_first_rate():
+    np.testing.assert_allclose(skae.learning_rates("cooldown", 0.01, 1), [0.01 / 25])
+    np.testing.assert_allclose(skae.learning_rates("constant", 0.01, 1), [0.01])
+
+
 def test_scheduled_model_pickles_and_saves(X, tmp_path):
     model = AutoencoderTransformer(
         n_components=4, hidden_layer_sizes=(16,), max_epochs=3, random_state=0

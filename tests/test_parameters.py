@@ -26,8 +26,13 @@ from skae import (
 torch.set_num_threads(1)
 
 FAST = {"max_epochs": 2, "random_state": 0, "device": "cpu"}
-# Every public autoencoder class (CodePrefix is a pipeline step without a network).
-ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if name not in ("load", "CodePrefix")]
+# Every public autoencoder class: skae's public classes but CodePrefix (a
+# pipeline step without a network).
+ESTIMATORS = [
+    getattr(skae, name)
+    for name in skae.__all__
+    if isinstance(getattr(skae, name), type) and name != "CodePrefix"
+]
 
 
 def _param_group(est):
