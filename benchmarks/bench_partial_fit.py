@@ -8,7 +8,12 @@ trained two ways on the 60 000 MNIST training images, in the same run:
   ``--chunk-size`` rows (60 chunks of 1 000), one ``partial_fit`` call per
   chunk, for as many passes over all chunks as ``fit`` ran epochs
   (``fit``'s ``n_iter_``), the order of the chunks shuffled between passes
-  by a seeded generator. The first chunk sets the input scaling.
+  by a seeded generator. The first chunk sets the input scaling. It trains
+  at the constant rate ``partial_fit`` uses (``lr="auto"``: 1e-3);
+* ``partial_fit``, rate per call: the same calls, each given its rate from
+  ``fit``'s schedule over the calls (``skae.learning_rates(lr_schedule,
+  fit's lr_, n_calls)``, passed by ``set_params(lr=...)`` before the call),
+  as the user guide suggests where the number of calls is known.
 
 Both with ``random_state=0``. The table gives the test reconstruction MSE
 on the 10 000 test images (``-score``), its ratio to ``fit``'s, the number
@@ -31,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from skae import AutoencoderTransformer
+from skae import AutoencoderTransformer, learning_rates
 from skae.datasets import load_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,22 +82,35 @@ def main(argv=None):
     n_passes = fitted.n_iter_
     print(f"  fit: {n_passes} epochs, {fit_seconds:.1f} s", flush=True)
 
-    rng = np.random.default_rng(args.seed)
-    incremental = make()
-    start = time.perf_counter()
-    for _ in range(n_passes):
-        for i in rng.permutation(len(chunks)):
-            incremental.partial_fit(X_train[chunks[i]])
-    partial_seconds = time.perf_counter() - start
-    print(
-        f"  partial_fit: {incremental.n_iter_} calls, {partial_seconds:.1f} s "
-        f"({1000 * partial_seconds / incremental.n_iter_:.0f} ms a call)",
-        flush=True,
-    )
+    def train_on_chunks(rates=None):
+        """partial_fit over the chunks for n_passes passes (the same chunk
+        order for every call of this function), at the constant rate or at
+        ``rates[call]``."""
+        rng = np.random.default_rng(args.seed)
+        estimator = make()
+        order = [i for _ in range(n_passes) for i in rng.permutation(len(chunks))]
+        start = time.perf_counter()
+        for call, i in enumerate(order):
+            if rates is not None:
+                estimator.set_params(lr=rates[call])
+            estimator.partial_fit(X_train[chunks[i]])
+        seconds = time.perf_counter() - start
+        print(
+            f"  partial_fit{'' if rates is None else ', rate per call'}: "
+            f"{estimator.n_iter_} calls, {seconds:.1f} s "
+            f"({1000 * seconds / estimator.n_iter_:.0f} ms a call)",
+            flush=True,
+        )
+        return estimator, seconds
+
+    incremental, partial_seconds = train_on_chunks()
+    rates = learning_rates(fitted.lr_schedule, fitted.lr_, n_passes * len(chunks))
+    scheduled, scheduled_seconds = train_on_chunks(rates)
 
     rows = [
         ("fit", fitted, n_passes, fit_seconds),
         (f"partial_fit ({len(chunks)} chunks)", incremental, n_passes, partial_seconds),
+        ("  rate per call", scheduled, n_passes, scheduled_seconds),
     ]
     baseline = -fitted.score(X_test)
     print(
@@ -105,9 +123,14 @@ def main(argv=None):
             f"{name:<28}{epochs:>7}{n_steps(estimator):>8}{mse:>11.5f}{mse / baseline:>8.3f}"
             f"{seconds:>9.1f}{seconds / fit_seconds:>8.2f}"
         )
-    ratio = -incremental.score(X_test) / baseline
-    verdict = "within" if math.isfinite(ratio) and ratio <= 1.05 else "NOT within"
-    print(f"\npartial_fit's test MSE is {verdict} 5 % of fit's ({100 * (ratio - 1):+.1f} %).")
+    print()
+    for name, estimator in (("at the constant rate", incremental), ("rate per call", scheduled)):
+        ratio = -estimator.score(X_test) / baseline
+        verdict = "within" if math.isfinite(ratio) and ratio <= 1.05 else "NOT within"
+        print(
+            f"partial_fit's test MSE ({name}) is {verdict} 5 % of fit's "
+            f"({100 * (ratio - 1):+.1f} %)."
+        )
 
 
 if __name__ == "__main__":
