@@ -47,7 +47,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from skorch.utils import noop
 from tqdm.auto import tqdm
@@ -70,6 +70,7 @@ from ._net import (
 )
 from ._nn import AutoencoderModule
 from ._runtime import (
+    EarlyStoppingWithCooldown,
     lr_schedule_callback,
     resolve_device,
     resolve_lr,
@@ -785,7 +786,7 @@ class BaseAutoencoder(
         # tol is per feature: a loss summed over features (the VAE's) is
         # compared with tol * n_features.
         threshold = self.tol * (n_features if self._feature_reduction == "sum" else 1)
-        stopper = EarlyStopping(
+        stopper = EarlyStoppingWithCooldown(
             monitor="valid_loss" if early_stopping else "train_loss",
             patience=self.n_iter_no_change,
             threshold=threshold,

@@ -105,7 +105,9 @@ TRAINING_PARAMS = (
         anneal to ``lr / 250 000``; it favours a higher ``lr`` (e.g. 3e-3).
         ``"cosine"``: cosine annealing from ``lr`` to 0 (Loshchilov &
         Hutter, "SGDR", 2017). ``"constant"``: ``lr`` throughout (skae
-        0.1's training). An annealed fit ends at a low rate, where the last
+        0.1's training). Under ``"cooldown"`` a fit whose loss plateaus
+        (``tol``, ``n_iter_no_change``) before 70 % of its steps anneals
+        from there before it stops. An annealed fit ends at a low rate, where the last
         bit of quality is gained: to train longer, raise ``max_epochs``
         rather than continuing with ``warm_start`` (which runs a new
         schedule). :meth:`partial_fit` knows no horizon and trains at the
@@ -164,7 +166,10 @@ TRAINING_PARAMS = (
         (Interval(numbers.Integral, 1, None, closed="left"),),
         "int",
         """Number of epochs without an improvement of at least ``tol`` before
-        training stops.""",
+        training stops. Under ``lr_schedule="cooldown"``, a plateau before
+        the anneal does not stop training at once: the anneal starts there,
+        over 3/7 of the epochs trained so far (the schedule's own share),
+        and training stops when it ends.""",
     ),
     Param(
         "tol",

@@ -9,13 +9,14 @@ seeded.
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 from contextlib import contextmanager
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import (
     ConstantLR,
     CosineAnnealingLR,
@@ -119,8 +120,7 @@ def warmup_stable_decay(
     """
     if last_epoch != -1:
         raise ValueError(f"last_epoch={last_epoch}: a cooldown schedule always starts afresh (-1).")
-    hold = min(max(int(hold_fraction * total_steps), 1), total_steps - 1)
-    warmup = min(max(int(warmup_fraction * total_steps), 1), hold)
+    warmup, hold = _cooldown_milestones(total_steps, warmup_fraction, hold_fraction)
     phases = [
         LinearLR(optimizer, start_factor=WARMUP_START_FACTOR, total_iters=warmup),
         ConstantLR(optimizer, factor=1.0, total_iters=hold - warmup),
@@ -130,6 +130,112 @@ def warmup_stable_decay(
     if warmup == hold:  # too few steps for a hold phase
         del phases[1], milestones[1]
     return SequentialLR(optimizer, phases, milestones=milestones)
+
+
+def _cooldown_milestones(total_steps, warmup_fraction=COOLDOWN_WARMUP, hold_fraction=COOLDOWN_HOLD):
+    """The steps at which a cooldown schedule's warm-up and hold phases end."""
+    hold = min(max(int(hold_fraction * total_steps), 1), total_steps - 1)
+    warmup = min(max(int(warmup_fraction * total_steps), 1), hold)
+    return warmup, hold
+
+
+class EarlyStoppingWithCooldown(EarlyStopping):
+    """skorch's ``EarlyStopping`` that anneals the learning rate before it stops.
+
+    Under ``lr_schedule="cooldown"`` (:func:`warmup_stable_decay`), a run
+    whose monitored loss stops improving by ``threshold`` for ``patience``
+    epochs during the hold phase would end at the peak learning rate,
+    without the anneal that gives the schedule its low-noise finish. This
+    callback starts the anneal there instead: a cosine from the current
+    rate to 0 over ``(1 - hold) / hold`` (3/7) times the epochs trained so
+    far (rounded up) -- the share the planned schedule gives its anneal,
+    so it ends by ``max_epochs`` -- and training stops when it ends. This
+    is the warmup-stable-decay schedule with its decay started on a
+    plateau, as Hägele et al. ("Scaling laws and compute-optimal training
+    beyond fixed training durations", NeurIPS 2024) start it at any step.
+    During the anneal the patience does not end training; the best epoch
+    is still tracked (``load_best``). Under any other schedule, while
+    warming up, or once the anneal has begun, it stops as
+    ``EarlyStopping`` does.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        From ``on_epoch_end``, to end training, as ``EarlyStopping`` does.
+
+    Parameters
+    ----------
+    monitor, patience, threshold, threshold_mode, lower_is_better, sink, load_best
+        As skorch's :class:`~skorch.callbacks.EarlyStopping`.
+    scheduler_name : str, default="lr_schedule"
+        Name of the net's :class:`~skorch.callbacks.LRScheduler` callback
+        (:func:`lr_schedule_callback`); without one, nothing is annealed.
+    """
+
+    def __init__(
+        self,
+        monitor="valid_loss",
+        patience=5,
+        threshold=1e-4,
+        threshold_mode="rel",
+        lower_is_better=True,
+        sink=print,
+        load_best=False,
+        scheduler_name="lr_schedule",
+    ):
+        super().__init__(
+            monitor=monitor,
+            patience=patience,
+            threshold=threshold,
+            threshold_mode=threshold_mode,
+            lower_is_better=lower_is_better,
+            sink=sink,
+            load_best=load_best,
+        )
+        self.scheduler_name = scheduler_name
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.epochs_ = 0
+        # The epoch count at which the anneal ends; None before it starts.
+        self.anneal_ends_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+        if self.anneal_ends_ is None:
+            stops = self.misses_ + 1 >= self.patience and not self._is_score_improved(
+                net.history[-1, self.monitor]
+            )
+            if stops:
+                self._start_anneal(net)
+        if self.anneal_ends_ is not None:
+            # While annealing, the patience never runs out (EarlyStopping
+            # stops when its misses reach it); the best epoch is still tracked.
+            self.misses_ = -1
+        super().on_epoch_end(net, **kwargs)  # stops here without an anneal to run
+        if self.anneal_ends_ is not None and self.epochs_ >= self.anneal_ends_:
+            self._sink("The learning rate has annealed to 0: stopping.", verbose=net.verbose)
+            raise KeyboardInterrupt
+
+    def _start_anneal(self, net):
+        """Replace a cooldown schedule in its hold phase by its anneal from here."""
+        scheduler = dict(net.callbacks_).get(self.scheduler_name)
+        if scheduler is None or scheduler.policy_ is not warmup_stable_decay:
+            return
+        warmup, hold = _cooldown_milestones(scheduler.total_steps)
+        if not warmup <= scheduler.lr_scheduler_.last_epoch < hold:
+            return  # still warming up, or already annealing
+        # Started in the hold phase (before 70 % of max_epochs), the anneal
+        # ends by max_epochs.
+        n_epochs = math.ceil(self.epochs_ * (1 - COOLDOWN_HOLD) / COOLDOWN_HOLD)
+        n_steps = n_epochs * net.history[-1, "train_batch_count"]
+        scheduler.lr_scheduler_ = CosineAnnealingLR(net.optimizer_, T_max=n_steps)
+        self.anneal_ends_ = self.epochs_ + n_epochs
+        self._sink(
+            f"{self.monitor} has not improved in the last {self.patience} epochs: annealing "
+            f"the learning rate to 0 over {n_epochs} more epochs.",
+            verbose=net.verbose,
+        )
 
 
 def _schedule_policy(schedule, lr, n_steps):

@@ -384,13 +384,16 @@ def test_no_early_stopping_has_no_validation_curve(digits01, make_ae):
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
 
 
-def test_training_loss_stopping_rule(digits01, make_ae):
+@pytest.mark.parametrize("schedule, n_iter", [("constant", 3), ("cooldown", 5)])
+def test_training_loss_stopping_rule(digits01, make_ae, schedule, n_iter):
     # early_stopping=False stops on the *training* loss: the first epoch
-    # improves on nothing, then no epoch can improve by tol=1e9, so training
-    # stops after 1 + n_iter_no_change epochs.
+    # improves on nothing, then no epoch can improve by tol=1e9, so the loss
+    # has plateaued after 1 + n_iter_no_change epochs. At a constant rate
+    # training stops there; the cooldown schedule (past its warm-up, 5 % of
+    # 50 epochs) first anneals over ceil(3 * 3 / 7) = 2 epochs.
     X, _ = digits01
-    ae = make_ae(max_epochs=50, tol=1e9, n_iter_no_change=2).fit(X[:200])
-    assert ae.n_iter_ == 3
+    ae = make_ae(max_epochs=50, tol=1e9, n_iter_no_change=2, lr_schedule=schedule)
+    assert ae.fit(X[:200]).n_iter_ == n_iter
 
 
 def _auto_epochs(n_train, batch_size):
@@ -495,8 +498,12 @@ def test_verbose_1_reports_why_training_stopped(digits01, make_ae, capsys):
     X, _ = digits01
     make_ae(max_epochs=50, verbose=1, tol=1e9, n_iter_no_change=2).fit(X[:200])
     out = capsys.readouterr().out
-    assert "Stopping" in out
-    assert "train_loss" in out
+    assert "train_loss has not improved in the last 2 epochs: annealing" in out
+    assert "annealed to 0: stopping" in out
+    make_ae(max_epochs=50, verbose=1, tol=1e9, n_iter_no_change=2, lr_schedule="constant").fit(
+        X[:200]
+    )
+    assert "Stopping since train_loss has not improved" in capsys.readouterr().out
 
 
 def test_user_callbacks_are_called(digits01, make_ae):

@@ -237,3 +237,42 @@ def test_bad_schedule_is_a_clear_error(X):
         AutoencoderTransformer(lr_schedule="linear").fit(X)
     with pytest.raises(ValueError, match="'lr' parameter"):
         AutoencoderTransformer(lr="fast").fit(X)
+
+
+# tol=10 never counts an epoch as an improvement after the first: with
+# n_iter_no_change=2 the loss has "plateaued" at the end of epoch 3.
+PLATEAU = dict(lr=0.01, max_epochs=40, n_iter_no_change=2, tol=10.0)
+
+
+def test_plateau_in_the_hold_phase_starts_the_anneal_then_stops(X, capsys):
+    # 40 epochs x 5 batches: warm-up to step 10, hold to step 140. The
+    # plateau at epoch 3 (step 15) anneals over ceil(3 * 3 / 7) = 2 epochs.
+    model, lrs = fit_recording(X, verbose=1, **PLATEAU)
+    assert model.n_iter_ == 5 and len(model.loss_curve_) == 5
+    assert len(lrs) == 25
+    np.testing.assert_allclose(lrs[10:16], 0.01)
+    assert np.all(np.diff(lrs[15:]) < 0)
+    assert lrs[-1] < 0.01 * 0.03
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    out = capsys.readouterr().out
+    assert "annealing the learning rate to 0 over 2 more epochs" in out
+    assert "annealed to 0: stopping" in out and "Stopping since" not in out
+
+
+def test_plateau_stops_at_once_without_a_cooldown_to_run(X):
+    # The constant rate has no anneal; a plateau while warming up (the first
+    # 5 % of 200 epochs here: 10 epochs) has no hold phase to cut short.
+    model, lrs = fit_recording(X, lr_schedule="constant", **PLATEAU)
+    assert model.n_iter_ == 3
+    model, lrs = fit_recording(X, **{**PLATEAU, "max_epochs": 200})
+    assert model.n_iter_ == 3 and lrs[-1] < 0.01
+
+
+def test_plateau_anneal_on_the_validation_loss_keeps_the_best_epoch(X):
+    model, lrs = fit_recording(X, early_stopping=True, **PLATEAU)
+    # 270 training rows: 5 batches an epoch, as above; the anneal runs, and
+    # the best epoch is still the last to improve by tol (the first, here).
+    assert model.n_iter_ == 5 and len(lrs) == 25
+    assert np.all(np.diff(lrs[15:]) < 0)
+    assert model.best_epoch_ == 1
+    assert model.best_validation_loss_ == model.validation_loss_curve_[0]
