@@ -312,7 +312,9 @@ def learning_rates(lr_schedule, lr, n_steps):
 
     The rates come from the torch scheduler ``fit`` uses (stepped once per
     step on a throwaway optimizer), so they are exactly ``fit``'s schedule
-    over ``n_steps`` steps.
+    over ``n_steps`` steps -- as planned: a ``fit`` whose loss plateaus
+    before the anneal anneals from there instead
+    (see the estimators' ``n_iter_no_change``), which a loop of calls does not.
 
     Parameters
     ----------
