@@ -1,5 +1,6 @@
 """Where and how reproducibly torch runs: device, seed, optimizer and
-learning-rate schedule resolution.
+learning-rate schedule resolution, and the early stopping that anneals a
+schedule before it stops.
 
 Shared by the estimators (:mod:`skae._base`), model files (:mod:`skae._io`)
 and the benchmarks, which must seed a plain PyTorch loop exactly as a fit is
@@ -158,11 +159,6 @@ class EarlyStoppingWithCooldown(EarlyStopping):
     warming up, or once the anneal has begun, it stops as
     ``EarlyStopping`` does.
 
-    Raises
-    ------
-    KeyboardInterrupt
-        From ``on_epoch_end``, to end training, as ``EarlyStopping`` does.
-
     Parameters
     ----------
     monitor, patience, threshold, threshold_mode, lower_is_better, sink, load_best
@@ -170,6 +166,11 @@ class EarlyStoppingWithCooldown(EarlyStopping):
     scheduler_name : str, default="lr_schedule"
         Name of the net's :class:`~skorch.callbacks.LRScheduler` callback
         (:func:`lr_schedule_callback`); without one, nothing is annealed.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        From ``on_epoch_end``, to end training, as ``EarlyStopping`` does.
     """
 
     def __init__(
