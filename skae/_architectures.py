@@ -292,11 +292,14 @@ class Architecture(ABC):
         The estimator parameters it reads.
     auto_steps : int
         Optimizer steps aimed at by ``max_epochs="auto"``.
+    auto_max_epochs : int
+        The most epochs ``max_epochs="auto"`` gives a small data set.
     """
 
     name = ""
     params = ()
     auto_steps = 10_000
+    auto_max_epochs = 200
 
     def fit_geometry(self, estimator, n_features, sample_shape):  # noqa: B027 (optional hook)
         """Set the fitted attributes the network's shape depends on (at ``fit``).
@@ -323,7 +326,8 @@ class Dense(Architecture):
 
     name = "dense"
     params = DENSE_PARAMS
-    # Dense networks: ~20 epochs on MNIST (469 batches an epoch).
+    # Dense networks: ~20 epochs on MNIST (469 batches an epoch); at most 200
+    # epochs, beyond which the small tables over-fit (bench_defaults.py).
     auto_steps = 10_000
 
     def build_encoder(self, estimator, n_features, n_outputs):
@@ -344,6 +348,13 @@ class Convolutional(Architecture):
     # 0.21x PCA's test MSE at 32 codes in about 6 minutes on 2 cores (skae
     # compare --dataset mnist --methods pca,dense,conv, 2026-11-30).
     auto_steps = 5_000
+    # Up to 400 epochs (the whole budget down to ~1 600 rows): convolutions
+    # share their weights (~114 000 parameters for 28 x 28 images and 32
+    # codes, against the dense default's ~477 000), over-fit small sets less,
+    # and were still improving after 200 epochs on the digits, while the
+    # 2 000 photograph patches stop on their own before 400
+    # (benchmarks/bench_defaults.py).
+    auto_max_epochs = 400
 
     def fit_geometry(self, estimator, n_features, sample_shape):
         estimator.image_shape_, estimator.image_layout_ = resolve_image_shape(

@@ -772,15 +772,17 @@ class BaseAutoencoder(
         """Resolve ``max_epochs="auto"``: a budget of optimizer steps, not epochs.
 
         About ``auto_steps`` mini-batch updates of the architecture, as 10 to
-        200 epochs: a large data set (MNIST: 469 batches an epoch) gets ~20
-        epochs (~11 for conv), a small one (a few hundred rows) the 200
-        epochs it needs to see as many updates.
+        ``auto_max_epochs`` epochs (200 dense, 400 conv): a large data set
+        (MNIST: 469 batches an epoch) gets ~20 epochs (~11 for conv), a small
+        one (a few hundred rows) the most epochs, fewer updates than the
+        budget.
         """
         if self.max_epochs != "auto":
             return self.max_epochs
         n_batches = math.ceil(n_train / self.batch_size)
-        steps = self._architecture().auto_steps
-        return int(np.clip(math.ceil(steps / n_batches), 10, 200))
+        architecture = self._architecture()
+        epochs = math.ceil(architecture.auto_steps / n_batches)
+        return int(np.clip(epochs, 10, architecture.auto_max_epochs))
 
     def _callbacks(self, n_features, early_stopping, scheduler=None):
         # tol is per feature: a loss summed over features (the VAE's) is

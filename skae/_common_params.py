@@ -62,10 +62,11 @@ TRAINING_PARAMS = (
         """Maximum number of passes over the training data. ``"auto"`` sets a
         budget of mini-batch updates -- about 10 000 for a dense network,
         5 000 for a convolutional one (the built-in network's, also with your
-        own modules) -- as 10 to 200 epochs: ``ceil(steps / ceil(n_train /
-        batch_size))`` clipped to [10, 200]. A large data set needs fewer
-        passes than a small one; training can stop earlier on ``tol`` (see
-        ``n_iter_no_change``).""",
+        own modules) -- as epochs: ``ceil(steps / ceil(n_train /
+        batch_size))`` clipped to [10, 200] for a dense network, [10, 400]
+        for a convolutional one (which over-fits a small data set less). A
+        large data set needs fewer passes than a small one; training can
+        stop earlier on ``tol`` (see ``n_iter_no_change``).""",
     ),
     Param(
         "batch_size",

@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
-from skae import AutoencoderTransformer
+from skae import AutoencoderTransformer, ConvolutionalAutoencoder
 
 
 class EpochCounter(Callback):
@@ -441,6 +441,33 @@ def test_max_epochs_auto_formula(
         early_stopping=early_stopping,
         validation_fraction=0.2,
         callbacks=[counter],
+    ).fit(X[:n_samples])
+    assert counter.max_epochs_seen == expected
+    assert ae.n_iter_ == 1
+
+
+@pytest.mark.parametrize(
+    "n_samples, batch_size, expected",
+    [
+        (100, 128, 400),  # 1 batch an epoch: 5 000 updates, clipped to 400
+        (1000, 10, 50),  # 100 batches: 50 epochs
+        (1797, 128, 334),  # 15 batches: ceil(333.3), over the dense cap of 200
+        (1000, 1, 10),  # 1000 batches: 5, clipped up to 10
+    ],
+)
+def test_max_epochs_auto_convolutional_budget(digits01, n_samples, batch_size, expected):
+    # The convolutional network aims at 5 000 updates, as up to 400 epochs
+    # (a dense one: 10 000, up to 200).
+    X, _ = digits01
+    counter = EpochCounter(stop_after=1)
+    ae = ConvolutionalAutoencoder(
+        n_components=2,
+        channels=(2,),
+        max_epochs="auto",
+        batch_size=batch_size,
+        callbacks=[counter],
+        random_state=0,
+        device="cpu",
     ).fit(X[:n_samples])
     assert counter.max_epochs_seen == expected
     assert ae.n_iter_ == 1
