@@ -1,11 +1,14 @@
 """The training defaults against the previous ones, on data sets other than MNIST.
 
 skae 0.1 trained at a constant learning rate of 1e-3 (``lr_schedule=
-"constant"``). The defaults now warm up over 5 % of the planned steps, hold
-the rate until 70 % and anneal it to 0 (``lr_schedule="cooldown"``), at a
-peak rate that grows with the training rows (``lr="auto"``: 1e-3 up to
-5 000 rows, ``1e-3 * n_train / 5 000`` beyond, at most 3e-3). This script
-fits both, all other parameters at their defaults, on:
+"constant"``), a convolutional network for at most 200 epochs. The defaults
+now warm up over 5 % of the planned steps, hold the rate until 70 % and
+anneal it to 0 (``lr_schedule="cooldown"``), at a peak rate that grows with
+the training rows (``lr="auto"``: 1e-3 up to 5 000 rows, ``1e-3 * n_train /
+5 000`` beyond, at most 3e-3), and a convolutional network on a small set
+trains up to 400 epochs (``max_epochs="auto"``: 5 000 updates in either
+case on larger sets). This script fits both, all other parameters at their
+defaults, on:
 
 * ``digits`` -- scikit-learn's 8 x 8 digits, scaled to [0, 1];
 * ``photo-patches`` -- 28 x 28 patches of scikit-image's bundled photographs
@@ -18,7 +21,10 @@ fits both, all other parameters at their defaults, on:
 Each set is split 75 / 25 (``random_state`` = seed); the script prints the
 test reconstruction MSE of PCA, of the previous defaults and of the new
 defaults (each as a multiple of PCA's), averaged over ``--seeds`` splits and
-seeds, and the new defaults' ratio to the previous ones (below 1: better).
+seeds, and the new defaults' ratio to the previous ones (below 1: better),
+beside twice the standard error of the per-seed ratios (each seed fits both
+on the same split): a ratio above 1 by less than that is reported as a tie,
+by more as worse.
 The dense ``AutoencoderTransformer`` runs on every set, the
 ``ConvolutionalAutoencoder`` on the small image sets. Run from the
 repository root (about 25 minutes on 2 cores)::
@@ -34,6 +40,7 @@ one-cycle schedule at 3e-3.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -75,6 +82,31 @@ def data_sets(n_patches, n_large_patches=0):
         ("diabetes", load_diabetes, 3),
     ):
         yield name, loader().data.astype(np.float32), k, False, (DENSE,)
+
+
+def paired_noise(previous, new):
+    """Twice the standard error of the per-seed ratios ``new / previous``.
+
+    Each seed fits both defaults on the same split, so the ratios are
+    paired; with one seed there is no estimate of the noise (0).
+    """
+    ratios = np.asarray(new) / np.asarray(previous)
+    if len(ratios) < 2:
+        return 0.0
+    return float(2 * ratios.std(ddof=1) / np.sqrt(len(ratios)))
+
+
+def previous_defaults(network, n_train):
+    """skae 0.1's training defaults for ``network`` on ``n_train`` rows, written out.
+
+    A constant rate of 1e-3; for the convolutional network also skae 0.1's
+    ``max_epochs="auto"``, 5 000 updates of 128 rows clipped to [10, 200]
+    epochs (since raised to 400 epochs for small sets).
+    """
+    if network != "conv":
+        return PREVIOUS
+    epochs = int(np.clip(math.ceil(5_000 / math.ceil(n_train / 128)), 10, 200))
+    return {**PREVIOUS, "max_epochs": epochs}
 
 
 def test_mse(model, X_test):
@@ -122,11 +154,12 @@ def main(argv=None):
 
     header = (
         f"{'data set':<14} {'network':<6} {'n x d':>11} {'k':>3} {'PCA MSE':>9} "
-        f"{'previous':>9} {'new':>7} {'new lr_':>8} {'new/prev':>9} {'prev s':>7} {'new s':>6}"
+        f"{'previous':>9} {'new':>7} {'new lr_':>8} {'new/prev':>9} {'2 SE':>6} {'prev s':>7} "
+        f"{'new s':>6}"
     )
     print(header)
     print("-" * len(header))
-    worse = []
+    worse, within_noise = [], []
     for name, X, k, image, networks in data_sets(args.n_patches, args.n_large_patches):
         for network, cls in networks:
             pca, prev, new, t_prev, t_new = [], [], [], 0.0, 0.0
@@ -136,7 +169,8 @@ def main(argv=None):
                     scaler = StandardScaler().fit(X_train)
                     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
                 pca.append(test_mse(PCA(k).fit(X_train), X_test))
-                for params, out in ((PREVIOUS, prev), ({}, new)):
+                previous = previous_defaults(network, len(X_train))
+                for params, out in ((previous, prev), ({}, new)):
                     model = cls(n_components=k, random_state=seed, **params)
                     start = time.perf_counter()
                     model.fit(X_train)
@@ -148,21 +182,30 @@ def main(argv=None):
                     out.append(test_mse(model, X_test))
                     new_lr = model.lr_
             p, a, b = np.mean(pca), np.mean(prev), np.mean(new)
+            noise = paired_noise(prev, new)
             print(
                 f"{name:<14} {network:<6} {f'{X.shape[0]}x{X.shape[1]}':>11} {k:>3} "
                 f"{p:>9.5f} {a / p:>8.3f}x {b / p:>6.3f}x {new_lr:>8.1e} {b / a:>9.3f} "
-                f"{t_prev / args.seeds:>7.1f} {t_new / args.seeds:>6.1f}",
+                f"{noise:>6.3f} {t_prev / args.seeds:>7.1f} {t_new / args.seeds:>6.1f}",
                 flush=True,
             )
-            if b > a:
+            if b / a - 1 > noise:
                 worse.append(f"{name} ({network})")
+            elif b > a:
+                within_noise.append(f"{name} ({network}, {b / a:.3f})")
     print()
     print(
         "MSE columns: test reconstruction MSE, 'previous' and 'new' as multiples of PCA's; "
         f"mean over {args.seeds} seeds; s: mean fit seconds."
     )
+    print(
+        "new/prev: ratio of the mean test MSEs; 2 SE: twice the standard error of the per-seed "
+        "ratios (same split and seed), the noise a difference must exceed to count."
+    )
+    if within_noise:
+        print("Higher, but within 2 SE (a tie): " + ", ".join(within_noise))
     if worse:
-        print("The new defaults are worse on: " + ", ".join(worse))
+        print("The new defaults are worse (beyond 2 SE) on: " + ", ".join(worse))
     else:
         print("The new defaults are at least as good as the previous ones on every data set.")
     if args.mnist:
