@@ -1,15 +1,17 @@
-"""Training step of the convolutional network: channels-last against contiguous kernels.
+"""Training step of the convolutional network: channels-last, contiguous and compiled.
 
 Builds skae's default convolutional autoencoder network for 28 x 28 images
 (:class:`skae._nn.ConvEncoder` and :class:`skae._nn.ConvDecoder`, channels
 (16, 32), 3 x 3 kernels, max-pooling down, nearest upsampling and a
-convolution up, as ``ConvolutionalAutoencoder`` builds it) twice: as skae
-builds it (kernels stored channels-last) and converted back to contiguous
-(channels-first) kernels, the layout PyTorch uses by default. Both train with
-Adam and binary cross-entropy on the same random batches of 128 images, the
-two layouts alternating over ``--repeats`` rounds after a warm-up round;
-prints seconds per MNIST-sized epoch (60 000 images) and the ratio.
-About a minute. Run from the repository root::
+convolution up, as ``ConvolutionalAutoencoder`` builds it) three times: as
+skae builds it (kernels stored channels-last), converted back to contiguous
+(channels-first) kernels, the layout PyTorch uses by default, and as skae
+builds it wrapped in ``torch.compile`` (inductor's default mode; needs a C++
+compiler; ``--no-compile`` leaves it out). All train with Adam and binary
+cross-entropy on the same random batches of 128 images, alternating over
+``--repeats`` rounds after a warm-up round (which also compiles); prints
+seconds per MNIST-sized epoch (60 000 images) and the speed-up over the
+contiguous layout. About two minutes. Run from the repository root::
 
     python benchmarks/bench_conv_layout.py --threads 2
 """
@@ -43,6 +45,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds per layout")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument(
+        "--no-compile", dest="compile", action="store_false", help="leave torch.compile out"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -52,9 +57,15 @@ def main(argv=None):
     layouts = {"contiguous (PyTorch default)": False, "channels-last (skae)": True}
     nets = {name: network(cl) for name, cl in layouts.items()}
     opts = {name: torch.optim.Adam(net.parameters(), 1e-3) for name, net in nets.items()}
+    if args.compile:
+        name = "channels-last, torch.compile"
+        layouts[name] = True
+        nets[name] = network(True)
+        opts[name] = torch.optim.Adam(nets[name].parameters(), 1e-3)
+        nets[name] = torch.compile(nets[name])
     seconds = dict.fromkeys(layouts, 0.0)
     for round_ in range(args.repeats + 1):
-        order = list(layouts) if round_ % 2 else list(reversed(layouts))
+        order = list(layouts)[round_ % len(layouts) :] + list(layouts)[: round_ % len(layouts)]
         for name in order:
             net, opt = nets[name], opts[name]
             start = time.perf_counter()

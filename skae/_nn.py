@@ -285,7 +285,7 @@ class ConvDecoder(nn.Sequential):
 def _channels_last(module):
     """Store 2-D convolution kernels channels-last (NHWC).
 
-    oneDNN's CPU convolutions run ~1.3x faster on channels-last tensors
+    oneDNN's CPU convolutions run 1.2-1.3x faster on channels-last tensors
     (``benchmarks/bench_conv_layout.py``); the feature maps follow the
     kernels' layout, and :class:`ChannelsFirst` hands images over as
     channels-last views. The weights are unchanged (only their strides
