@@ -733,7 +733,9 @@ class BaseAutoencoder(
 
         Its training settings (epochs, split, callbacks) are set by
         :meth:`_train` before each training call."""
-        optimizer, optimizer_kwargs = resolve_optimizer(self.optimizer, self.optimizer_params)
+        optimizer, optimizer_kwargs = resolve_optimizer(
+            self.optimizer, self.optimizer_params, device
+        )
         return AutoencoderNet(
             module=module,
             criterion=AutoencoderLoss,
