@@ -129,7 +129,9 @@ TRAINING_PARAMS = (
         """Further keyword arguments of the optimizer, e.g.
         ``{"weight_decay": 1e-4}``, ``{"momentum": 0.9}`` (SGD) or
         ``{"betas": (0.9, 0.99)}``; ``lr`` is a parameter of its own. A key
-        the optimizer does not take is a ``ValueError`` at ``fit``.""",
+        the optimizer does not take is a ``ValueError`` at ``fit``.
+        ``"adam"``, ``"adamw"`` and ``"sgd"`` run torch's fused kernel on a
+        CPU or CUDA device unless this sets ``fused`` or ``foreach``.""",
     ),
     Param(
         "device",

@@ -82,8 +82,8 @@ def test_optimizer_params_reach_adam_and_a_torch_class(X):
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
 def test_builtin_optimizers_run_fused_on_cpu(optimizer, X):
-    # torch's fused kernel: the same update as the loop of small tensor ops,
-    # a quarter faster a dense training step on 2 CPU cores.
+    # torch's fused kernel: the same update as its loop of small tensor ops,
+    # up to float rounding, in less time.
     est = AutoencoderTransformer(2, hidden_layer_sizes=(8,), optimizer=optimizer, **FAST).fit(X)
     assert _param_group(est)["fused"] is True
     unfused = AutoencoderTransformer(
