@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,18 @@ NEW_PARAMS = (
     "optimizer_params",
     "lr_schedule",
 )
+
+
+def same_up_to_rounding(actual, desired, rtol=1e-6):
+    """The same outputs up to float32 rounding.
+
+    The order in which a CPU's kernels sum (oneDNN's for the channels-last
+    convolutions since 0.1.0, the matrix products' by instruction set)
+    differs between processors, so the fixtures, written on one machine,
+    agree with another's outputs to a few units of float32 rounding, not bit
+    for bit (on the machine that wrote them, bit for bit).
+    """
+    np.testing.assert_allclose(actual, desired, rtol=rtol, atol=1e-6)
 
 
 @cache
@@ -88,24 +100,15 @@ def test_old_model_file_gives_the_same_outputs(path):
 
     loaded = skae.load(path)
     assert type(loaded).__name__ == header["estimator"]
-    # Convolution kernels are stored channels-last since 0.1.0 (faster on a
-    # CPU): oneDNN then sums in another order, so convolutional outputs agree
-    # to float32 rounding rather than bit for bit. Dense ones are unchanged.
-    convolutional = any(isinstance(m, torch.nn.Conv2d) for m in loaded.net_.module_.modules())
-    same = (
-        partial(np.testing.assert_allclose, rtol=1e-6, atol=1e-6)
-        if convolutional
-        else np.testing.assert_array_equal
-    )
-    same(loaded.transform(data), expected["transform"])
+    same_up_to_rounding(loaded.transform(data), expected["transform"])
     Z = expected["transform"][:5]
-    same(loaded.inverse_transform(Z), expected["inverse_transform"])
+    same_up_to_rounding(loaded.inverse_transform(Z), expected["inverse_transform"])
     if isinstance(loaded, VariationalAutoencoder):
-        same(loaded.sample(3, random_state=1), expected["sample"])
+        same_up_to_rounding(loaded.sample(3, random_state=1), expected["sample"])
         # score_samples changed on purpose: 0.1.0 returned the posterior-mean
         # plug-in, this release a Monte-Carlo ELBO (tests/test_scores.py).
     else:
-        same(loaded.score_samples(data), expected["score_samples"])
+        same_up_to_rounding(loaded.score_samples(data), expected["score_samples"])
         assert "sample" not in expected
 
 
@@ -136,10 +139,10 @@ def test_old_model_file_keeps_feature_names_and_refits():
     # Fitting the loaded estimator again with 0.1.0's training (a constant
     # learning rate, the default is now a schedule; AdamW's loop of tensor
     # ops, the default is now torch's fused kernel, equal up to float
-    # rounding) reproduces its fit bit for bit.
+    # rounding) reproduces its fit, to float32 rounding on another processor.
     refit = loaded.set_params(lr_schedule="constant", optimizer_params={"fused": False})
     refit.fit(_input_for(path))
-    np.testing.assert_array_equal(refit.transform(_input_for(path)), expected["transform"])
+    same_up_to_rounding(refit.transform(_input_for(path)), expected["transform"], rtol=1e-5)
 
 
 def test_old_model_file_saves_in_the_new_format(tmp_path):
@@ -149,8 +152,8 @@ def test_old_model_file_saves_in_the_new_format(tmp_path):
     assert _header(resaved)["format_version"] == "2"
     again = skae.load(resaved)
     expected = np.load(path.with_suffix(".npz"))
-    np.testing.assert_array_equal(again.transform(_data()), expected["transform"])
-    np.testing.assert_array_equal(again.sample(3, random_state=1), expected["sample"])
+    same_up_to_rounding(again.transform(_data()), expected["transform"])
+    same_up_to_rounding(again.sample(3, random_state=1), expected["sample"])
 
 
 @pytest.mark.parametrize("dropped", ["lr", "optimizer_params", "tol"])
