@@ -18,7 +18,7 @@ pixels), and fit seconds. Baselines, all from the same run:
 * a 3 x 3 median filter (``scipy.ndimage.median_filter``);
 * skae's ``DenoisingAutoencoder`` with the dense and the convolutional
   network, trained on the clean training images with Gaussian corruption
-  ``noise_level=sigma``, otherwise default parameters.
+  ``noise_level=sigma``, ``n_components=32``, otherwise default parameters.
 
 Run from the repository root::
 
@@ -107,6 +107,7 @@ def main(argv=None):
     for arch in ("dense", "conv"):
         if arch in methods:
             dae = DenoisingAutoencoder(
+                32,  # the default before skae 0.3 unified it at 2
                 noise="gaussian",
                 noise_level=args.sigma,
                 architecture=arch,

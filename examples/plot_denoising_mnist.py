@@ -19,7 +19,12 @@ rng = np.random.default_rng(0)
 X_noisy = np.clip(X_test + rng.normal(0, 0.5, X_test.shape), 0, 1)
 
 dae = DenoisingAutoencoder(
-    noise="gaussian", noise_level=0.5, architecture="conv", max_epochs=MAX_EPOCHS, random_state=0
+    32,
+    noise="gaussian",
+    noise_level=0.5,
+    architecture="conv",
+    max_epochs=MAX_EPOCHS,
+    random_state=0,
 )
 dae.fit(X_train)
 X_denoised = dae.reconstruct(X_noisy)

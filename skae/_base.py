@@ -108,9 +108,10 @@ class BaseAutoencoder(
 
     _module_class = AutoencoderModule
     _feature_reduction = "mean"
-    # Undercomplete by default: a code wider than the input can copy it.
-    # Denoising and sparse autoencoders may be overcomplete.
-    _allow_overcomplete = False
+    # A code wider than the input: "error" where it could copy its input,
+    # "warn" where it is allowed but unusual (the VAE's), "allow" where the
+    # noise or the penalty keeps it from copying (denoising, sparse).
+    _overcomplete = "error"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -302,11 +303,8 @@ class BaseAutoencoder(
         n_samples, n_features = X.shape
         self.input_shape_ = sample_shape
         self._architecture().fit_geometry(self, n_features, sample_shape)
-        if self.n_components > n_features and not self._allow_overcomplete:
-            raise ValueError(
-                f"n_components={self.n_components} must be at most the number of "
-                f"features, n_features={n_features}: lower n_components."
-            )
+        self._check_code_width(n_features)
+        self.n_components_ = self.n_components
         # partial_fit has no validation split (as MLPRegressor's).
         early = self.early_stopping and not partial
         if n_samples < (2 if early else 1):
@@ -352,6 +350,31 @@ class BaseAutoencoder(
             self._net_params = self._network_params()
             self._train(X, Xn, seed, early=early, partial=partial)
         return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _check_code_width(self, n_features):
+        """Refuse (``_overcomplete == "error"``) or warn of (``"warn"``) a code
+        wider than the input.
+
+        Raises
+        ------
+        ValueError
+            If ``n_components > n_features`` and the code could copy its input.
+        """
+        if self.n_components <= n_features or self._overcomplete == "allow":
+            return
+        if self._overcomplete == "error":
+            raise ValueError(
+                f"n_components={self.n_components} must be at most the number of "
+                f"features, n_features={n_features}: lower n_components."
+            )
+        warnings.warn(
+            f"n_components={self.n_components} is more than n_features={n_features}: "
+            f"an unusual {type(self).__name__}, whose extra code dimensions carry "
+            "nothing. Lower n_components unless you mean it.",
+            UserWarning,
+            stacklevel=5,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _continue_fit(self, X, *, partial):
@@ -480,6 +503,9 @@ class BaseAutoencoder(
         del train_data, valid_data, train_split
         n_epochs = self._record_history(net, n_before, interrupted, early)
         self.lr_ = lr
+        self.stopped_early_ = not (partial or interrupted) and n_epochs < max_epochs
+        if not (partial or interrupted) and n_epochs == max_epochs:
+            self._warn_if_still_improving(net.history[n_before:], early, n_features)
         self._after_fit(X)
         if interrupted:
             kept = self.best_epoch_ if early else self.n_iter_
@@ -493,6 +519,43 @@ class BaseAutoencoder(
             raise FitInterrupted(
                 f"fit interrupted after {n_epochs} completed epoch(s); the estimator keeps "
                 "their weights."
+            )
+
+    def _warn_if_still_improving(self, rows, early, n_features):
+        """Warn (``ConvergenceWarning``) when a fit that ran all of ``max_epochs``
+        ended while its monitored loss still fell by more than ``tol`` an epoch.
+
+        The fall is the best loss of the last ``n_iter_no_change`` epochs
+        against the best before them, per epoch: a slope, so that one noisy
+        epoch neither raises nor hides the warning, and a schedule that has
+        annealed its rate to 0 (where each epoch gains little) does not
+        warn. As :class:`~sklearn.neural_network.MLPRegressor` warns when
+        ``max_iter`` ends its fit before ``tol`` says it converged.
+
+        Parameters
+        ----------
+        rows : skorch history rows
+            The epochs of this fit.
+        early : bool
+            Whether the validation loss was monitored (``early_stopping``).
+        n_features : int
+        """
+        monitor = "valid_loss" if early else "train_loss"
+        curve = [row[monitor] for row in rows]
+        window = min(self.n_iter_no_change, len(curve) - 1)
+        if window < 1:
+            return
+        fall = (min(curve[:-window]) - min(curve[-window:])) / window
+        threshold = self.tol * (n_features if self._feature_reduction == "sum" else 1)
+        if fall > threshold:
+            loss = "validation" if early else "training"
+            warnings.warn(
+                f"{type(self).__name__} reached max_epochs={len(curve)} while its {loss} "
+                f"loss still fell by {fall:.2g} an epoch over the last {window} epochs, "
+                f"more than tol ({threshold:.2g} for this loss): raise max_epochs to train "
+                "it fully.",
+                ConvergenceWarning,
+                stacklevel=6,
             )
 
     def _block_data(self, X, split_seed, *, early):
@@ -767,6 +830,8 @@ class BaseAutoencoder(
         net.initialize()
         net.module_.load_state_dict(module_state, strict=True)
         self.net_ = net
+        if not hasattr(self, "n_components_"):  # a model file from before 0.3
+            self.n_components_ = self.n_components
         self._net_params = self._network_params()
         return self
 
@@ -1008,7 +1073,7 @@ class BaseAutoencoder(
 
     def _codes(self, X):
         """``transform`` of validated rows."""
-        Z = np.empty((len(X), self.n_components), dtype=np.float32)
+        Z = np.empty((len(X), self.n_components_), dtype=np.float32)
         return self._by_chunks(lambda rows: self._encode(rows).numpy(), X, Z, "encode")
 
     def inverse_transform(self, X):
@@ -1036,10 +1101,10 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {Z.shape[1]} columns, but inverse_transform expects codes "
-                f"with n_components={self.n_components} columns (the output of "
+                f"with n_components_={self.n_components_} columns (the output of "
                 "transform)."
             )
         out = np.empty((len(Z), self.n_features_in_), dtype=np.float64)
@@ -1136,7 +1201,7 @@ class BaseAutoencoder(
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        return self.n_components_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

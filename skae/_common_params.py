@@ -17,22 +17,30 @@ from ._architectures import CUSTOM_MODULE_PARAMS
 from ._parameters import Attr, Param
 from ._runtime import LR_SCHEDULES, OPTIMIZERS
 
+# Why every estimator's n_components defaults to 2 (one sentence, shared).
+N_COMPONENTS_DEFAULT_DOC = """The default, 2, is every skae estimator's, as
+    for scikit-learn's nonlinear embeddings (:class:`~sklearn.manifold.Isomap`,
+    :class:`~sklearn.manifold.TSNE`) and
+    :class:`~sklearn.decomposition.TruncatedSVD`: a code that can be plotted
+    and that any data of two or more features admits; choose the width for
+    your data (e.g. by a grid search)."""
+
 N_COMPONENTS = Param(
     "n_components",
     2,
     (Interval(numbers.Integral, 1, None, closed="left"),),
     "int",
-    """Width of the bottleneck: the number of values in each code. Must be
-    at most ``n_features``.""",
+    f"""Width of the bottleneck: the number of values in each code. Must be
+    at most ``n_features``: a wider code could copy its input.
+    {N_COMPONENTS_DEFAULT_DOC}""",
     positional=True,
 )
 # A denoising or sparse code may be overcomplete: the noise or the penalty,
 # not the width, keeps the network from learning the identity.
 OVERCOMPLETE_N_COMPONENTS = N_COMPONENTS.replace(
-    default=32,
-    description="""Width of the code. May exceed ``n_features`` (an
+    description=f"""Width of the code. May exceed ``n_features`` (an
     overcomplete code): the corruption or the penalty, not the width, keeps
-    the network from learning the identity.""",
+    the network from learning the identity. {N_COMPONENTS_DEFAULT_DOC}""",
 )
 
 TRAINING_PARAMS = (
@@ -274,6 +282,14 @@ COMMON_ATTRIBUTES = (
         """The trained skorch net; ``net_.module_`` is the torch module with
         ``encode`` and ``decode``, ``net_.history`` the training history.""",
     ),
+    Attr(
+        "n_components_",
+        "int",
+        """Width of the fitted code: ``n_components`` at the last ``fit``.
+        ``transform``, ``inverse_transform`` and the other fitted methods
+        read it, so ``set_params(n_components=...)`` changes nothing until
+        the next ``fit``.""",
+    ),
     Attr("n_features_in_", "int", "Number of features seen during fit."),
     Attr(
         "input_shape_",
@@ -321,6 +337,16 @@ COMMON_ATTRIBUTES = (
         of ``n_iter_``) whose weights the estimator holds: the last one of
         the last ``fit`` that improved the validation loss by at least
         ``tol``. None otherwise and after :meth:`partial_fit`.""",
+    ),
+    Attr(
+        "stopped_early_",
+        "bool",
+        """Whether the last ``fit`` ended before ``max_epochs`` because the
+        monitored loss stopped improving by ``tol`` (see
+        ``n_iter_no_change``). False after :meth:`partial_fit`. A fit that
+        reaches ``max_epochs`` while that loss still falls by more than
+        ``tol`` an epoch warns (``ConvergenceWarning``), as
+        :class:`~sklearn.neural_network.MLPRegressor` does.""",
     ),
     Attr(
         "best_validation_loss_",

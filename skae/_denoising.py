@@ -111,7 +111,7 @@ class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
     (1797, 64)
     """
 
-    _allow_overcomplete = True
+    _overcomplete = "allow"
 
     def _corruption(self, Xn):
         if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:

@@ -109,7 +109,7 @@ class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
     True
     """
 
-    _allow_overcomplete = True
+    _overcomplete = "allow"
 
     def _code_activation(self):
         return "relu" if self.sparsity == "l1" else "logistic"

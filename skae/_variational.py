@@ -12,7 +12,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._architectures import IMAGE_ATTRIBUTES, NETWORK_CHOICE_PARAMS, ArchitectureChoice
 from ._base import BaseAutoencoder
-from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
+from ._common_params import (
+    COMMON_ATTRIBUTES,
+    COMMON_PARAMS,
+    N_COMPONENTS,
+    N_COMPONENTS_DEFAULT_DOC,
+)
 from ._losses import GaussianKL, elbo
 from ._nn import VariationalModule
 from ._parameters import Param, declare
@@ -33,7 +38,12 @@ BETA = Param(
 
 
 @declare(
-    N_COMPONENTS.replace(description="Dimension of the latent space."),
+    N_COMPONENTS.replace(
+        description=f"""Dimension of the latent space. May exceed
+        ``n_features``, which is unusual (the KL term then leaves the extra
+        dimensions at the prior): ``fit`` warns.
+        {N_COMPONENTS_DEFAULT_DOC}"""
+    ),
     BETA,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
@@ -79,6 +89,8 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
     _module_class = VariationalModule
     _feature_reduction = "sum"
 
+    _overcomplete = "warn"
+
     def _n_encoder_outputs(self):
         return 2 * self.n_components
 
@@ -109,7 +121,7 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
         if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         rng = check_random_state(random_state)
-        Z = rng.standard_normal((n_samples, self.n_components)).astype(np.float32)
+        Z = rng.standard_normal((n_samples, self.n_components_)).astype(np.float32)
         return self._decode(torch.from_numpy(Z))
 
     def score_samples(self, X):
@@ -145,7 +157,7 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
         """
         X = self._check_rows(X)[0]
         rng = check_random_state(self.random_state)
-        draws = rng.standard_normal((ELBO_DRAWS, self.n_components)).astype(np.float32)
+        draws = rng.standard_normal((ELBO_DRAWS, self.n_components_)).astype(np.float32)
         eps = torch.from_numpy(draws).to(self.net_.device)
         module = self.net_.module_
         offset = self.n_features_in_ * np.log(self.scale_)

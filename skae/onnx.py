@@ -127,12 +127,12 @@ def _example_input(estimator, X, method):
     made up (the training mean, or zero codes)."""
     if method == "inverse_transform":
         if X is None:
-            return torch.zeros(2, estimator.n_components)
+            return torch.zeros(2, estimator.n_components_)
         rows = check_array(X, dtype=np.float32)
-        if rows.shape[1] != estimator.n_components:
+        if rows.shape[1] != estimator.n_components_:
             raise ValueError(
                 f"X has {rows.shape[1]} columns, but inverse_transform takes codes with "
-                f"n_components={estimator.n_components} columns."
+                f"n_components_={estimator.n_components_} columns."
             )
     elif X is None:
         rows = np.asarray(estimator.mean_, dtype=np.float32)[None, :]
@@ -326,7 +326,7 @@ def _shape_calculator(operator):
     all_double = all(isinstance(v.type, DoubleTensorType) for v in operator.inputs)
     output_type = DoubleTensorType if all_double else FloatTensorType
     n_rows = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = output_type([n_rows, estimator.n_components])
+    operator.outputs[0].type = output_type([n_rows, estimator.n_components_])
 
 
 def _converter(scope, operator, container):

@@ -538,7 +538,7 @@ def test_overcomplete_allowed(make):
     assert est.reconstruct(X).shape == (100, 64)
 
 
-@pytest.mark.parametrize("make", [dense, conv, vae], ids=["dense", "conv", "vae"])
+@pytest.mark.parametrize("make", [dense, conv], ids=["dense", "conv"])
 def test_overcomplete_rejected(make):
     X, _ = digits01(100)
     est = make(n_components=80)
