@@ -26,10 +26,10 @@ and returns the fitted estimator. A user's own ``encoder`` / ``decoder`` is
 stored as its weights and class name; ``load`` rebuilds it only from the
 classes the caller names in ``modules``. A composite's skeleton goes
 through ``skops.io.loads``, which builds only the types skops trusts by
-default (scikit-learn's estimators, numpy, scipy, builtins) and those the
-caller lists in ``trusted``; then its placeholders are replaced by the skae
-estimators. Nothing on either path unpickles, imports or runs anything the
-file names.
+default (scikit-learn's estimators, numpy, scipy, builtins), skae's
+:class:`~skae.CodePrefix` and those the caller lists in ``trusted``; then
+its placeholders are replaced by the skae estimators. Nothing on either
+path unpickles, imports or runs anything the file names.
 
 Layout versions: 1 (skae 0.1), 2 (dict parameters and the user's own
 modules), 3 (the ``set_output`` configuration, and composites). Every
@@ -310,7 +310,8 @@ def _composite_record(composite):
             "FeatureUnion fitted under set_output(transform='pandas') keeps pandas "
             "Index objects, for one). Use pickle for files you only open yourself."
         ) from exc
-    missed = [t for t in skops.io.get_untrusted_types(data=skeleton) if t.startswith("skae.")]
+    ours = {f"{cls.__module__}.{cls.__qualname__}" for cls in _ESTIMATOR_CLASSES.values()}
+    missed = [t for t in skops.io.get_untrusted_types(data=skeleton) if t in ours]
     if missed:
         raise TypeError(
             f"{type(composite).__name__} holds {missed} where save cannot reach them "
@@ -632,10 +633,14 @@ def _build_composite(header, tensors, where, device, modules, trusted):
         and all(isinstance(r, dict) and n.startswith(_PLACEHOLDER) for n, r in records.items())
     ):
         raise _bad_file(where, "its records of skae estimators are not a JSON object of them.")
+    from ._ordered import CodePrefix  # here: this module imports no estimator module
+
     try:
-        composite = skops.io.loads(skeleton, trusted=trusted)
+        # skae's own plain transformers are trusted as scikit-learn's are.
+        composite = skops.io.loads(skeleton, trusted=[CodePrefix, *(trusted or [])])
     except UntrustedTypesFoundException:
-        untrusted = skops.io.get_untrusted_types(data=skeleton)
+        ours = {f"{CodePrefix.__module__}.{CodePrefix.__qualname__}"}
+        untrusted = [t for t in skops.io.get_untrusted_types(data=skeleton) if t not in ours]
         raise UntrustedTypeError(
             f"{where} holds types that skops does not trust by default: {untrusted}. "
             "Loading builds objects of these types (and a pipeline calls their "
@@ -668,10 +673,10 @@ def load(path, *, device=None, modules=None, trusted=None):
     steps) is read by ``skops.io.loads``, which builds only the types skops
     trusts by default -- scikit-learn's estimators, numpy and scipy types,
     Python builtins: what a Pipeline of scikit-learn steps holds -- and the
-    types you list in ``trusted``, and never unpickles either. skae adds no
-    types of its own to that list: trusting, say, every name under
-    ``numpy`` would trust functions too (``numpy.save`` as a
-    FunctionTransformer's ``func`` writes files when the pipeline runs).
+    types you list in ``trusted``, and never unpickles either. skae adds
+    only its own :class:`~skae.CodePrefix` to that list: trusting, say,
+    every name under ``numpy`` would trust functions too (``numpy.save`` as
+    a FunctionTransformer's ``func`` writes files when the pipeline runs).
 
     Files written by earlier skae releases load too; parameters added since
     take their defaults. The SHA-256 digest is an integrity check: it
