@@ -251,3 +251,27 @@ def test_an_unwritable_folder_is_named_where_os_access_says_so(wine, tmp_path, m
 def test_save_refuses_what_is_not_an_estimator(tmp_path):
     with pytest.raises(TypeError, match="save expects a fitted skae estimator.*got dict"):
         skae.save({}, tmp_path / "m.skae")
+
+
+def test_what_skops_cannot_store_is_a_clear_error(wine, tmp_path):
+    # A FeatureUnion that transformed data under set_output("pandas") keeps
+    # pandas Index objects (scikit-learn 1.9), which skops.io cannot store.
+    X, _ = wine
+    union = make_union(AutoencoderTransformer(2, **FAST), PCA(2)).set_output(transform="pandas")
+    union.fit_transform(X)
+    kept = getattr(union, "_transformers_feature_names_out", [])
+    if not any(isinstance(names, pd.Index) for names in kept):
+        pytest.skip("this scikit-learn's FeatureUnion keeps no pandas Index")
+    with pytest.raises(TypeError, match="skops.io cannot store this FeatureUnion"):
+        skae.save(union, tmp_path / "u.skae")
+    assert not (tmp_path / "u.skae").exists()
+
+
+def test_a_string_like_a_placeholder_is_refused(wine, tmp_path):
+    X, _ = wine
+    pipe = make_pipeline(
+        FunctionTransformer(kw_args={"note": "skae.estimator:0"}),
+        AutoencoderTransformer(2, **FAST).fit(X),
+    )
+    with pytest.raises(ValueError, match="'skae.estimator:0'.*rename it"):
+        skae.save(pipe, tmp_path / "p.skae")
