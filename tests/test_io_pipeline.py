@@ -3,6 +3,7 @@ the set_output configuration; errors about the path, checked before any work."""
 
 from __future__ import annotations
 
+import json
 import operator
 import os
 import pickle
@@ -275,3 +276,23 @@ def test_a_string_like_a_placeholder_is_refused(wine, tmp_path):
     )
     with pytest.raises(ValueError, match="'skae.estimator:0'.*rename it"):
         skae.save(pipe, tmp_path / "p.skae")
+
+
+def test_a_damaged_or_forged_pipeline_file_is_refused(wine, tmp_path, rewrite_model_file):
+    X, y = wine
+    path = skae.save(_proba_pipeline().fit(X, y), tmp_path / "pipe.skae")
+    data = bytearray(path.read_bytes())
+    damaged = tmp_path / "damaged.skae"
+    data[-10] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="SHA-256 digest does not match"):
+        skae.load(damaged)
+
+    def claim_another_estimator(header, tensors):
+        records = json.loads(header["estimators"])
+        records["skae.estimator:0"]["estimator"] = "os.system"
+        header["estimators"] = json.dumps(records)
+
+    rewrite_model_file(path, claim_another_estimator)
+    with pytest.raises(ValueError, match=r"\(skae.estimator:0\) is not a valid.*'os.system'"):
+        skae.load(path)
