@@ -2,7 +2,7 @@
 
 from ._autoencoder import AutoencoderTransformer, ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
-from ._io import load
+from ._io import load, save
 from ._ordered import CodePrefix
 from ._runtime import learning_rates
 from ._sparse import SparseAutoencoder
@@ -18,4 +18,5 @@ __all__ = [
     "VariationalAutoencoder",
     "learning_rates",
     "load",
+    "save",
 ]

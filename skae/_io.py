@@ -2,12 +2,20 @@
 
 A pickle (or joblib) file can run any code when it is loaded, so a model
 received from someone else should not be unpickled. :func:`save` writes one
-`safetensors <https://huggingface.co/docs/safetensors>`_ file instead:
+`safetensors <https://huggingface.co/docs/safetensors>`_ file instead, for a
+fitted skae estimator or a fitted scikit-learn composite (a Pipeline,
+ColumnTransformer or FeatureUnion, nested at will) holding skae steps:
 
 * the network's weights and every fitted array as tensors;
 * in the file's header (a JSON string map): the format name and version, the
-  estimator's class name, its parameters and its other fitted attributes as
-  JSON, and a SHA-256 digest of all of it.
+  estimator's class name, its parameters, its other fitted attributes and
+  its ``set_output`` configuration as JSON, and a SHA-256 digest of all of
+  it;
+* for a composite, its skeleton -- the composite with each skae estimator
+  replaced by a placeholder string -- as a `skops <https://skops.readthedocs.io>`_
+  file in one ``uint8`` tensor, and each skae estimator's record (header
+  fields and tensors as above, the tensors' names prefixed with its
+  placeholder).
 
 :func:`load` reads that file with ``safetensors`` (which parses a JSON header
 and raw tensor bytes, and has no way to run code), builds the estimator
@@ -16,8 +24,16 @@ subclasses of its base defined in the running program), checks the digest
 and the shape of every weight against the network those parameters build,
 and returns the fitted estimator. A user's own ``encoder`` / ``decoder`` is
 stored as its weights and class name; ``load`` rebuilds it only from the
-classes the caller names in ``modules``. Nothing on that path unpickles,
-imports or runs anything the file names.
+classes the caller names in ``modules``. A composite's skeleton goes
+through ``skops.io.loads``, which builds only the types skops trusts by
+default (scikit-learn's estimators, numpy, scipy, builtins), skae's
+:class:`~skae.CodePrefix` and those the caller lists in ``trusted``; then
+its placeholders are replaced by the skae estimators. Nothing on either
+path unpickles, imports or runs anything the file names.
+
+Layout versions: 1 (skae 0.1), 2 (dict parameters and the user's own
+modules), 3 (the ``set_output`` configuration, and composites). Every
+version is readable.
 
 This module imports no estimator module: estimator classes register
 themselves (:func:`register_estimator_class`, called by the base class for
@@ -27,33 +43,45 @@ here, and there is no import cycle.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import numbers
 import os
 import warnings
+from zipfile import BadZipFile
 
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._runtime import resolve_device
 from ._version import __version__
 
 FORMAT = "skae.model"
-# Version 2 (skae 0.2) adds dict parameters and the user's own modules.
+# Version 2 (skae 0.2) adds dict parameters and the user's own modules;
+# version 3 the set_output configuration ("output_config") and composites
+# (a "composite" file: a skops skeleton and one record per skae estimator).
 # A file of any readable version may lack parameters its class gained in
 # later releases: they take their defaults (each new parameter's default
 # keeps the behaviour of the releases before it), so adding a parameter
 # needs no change here. A parameter the class does not know is an error:
 # dropping it would change the model in silence. Bump FORMAT_VERSION only
 # when the layout of the file changes.
-FORMAT_VERSION = "2"
-READABLE_VERSIONS = ("1", "2")
+FORMAT_VERSION = "3"
+READABLE_VERSIONS = ("1", "2", "3")
 _MODULE = "module."
 _ATTRIBUTE = "attribute."
+# A composite's skeleton (skops bytes) is the tensor of this name; the skae
+# estimator numbered i is the string _PLACEHOLDER + str(i) in the skeleton,
+# its tensors are named _PLACEHOLDER + str(i) + "/" + its own tensor name.
+_SKELETON = "skeleton"
+_PLACEHOLDER = "skae.estimator:"
 # Parameters that may hold the user's own torch modules.
 _MODULE_PARAMS = ("encoder", "decoder")
 
@@ -197,27 +225,172 @@ def _digest(header, tensors):
     return h.hexdigest()
 
 
-# ------------------------------------------------------------------- save
-def save(estimator, path):
-    """Write a fitted skae estimator to a safetensors file that is safe to open.
+# -------------------------------------------------------------- composites
+class UntrustedTypeError(ValueError):
+    """A composite's file holds types skops does not trust by default and the
+    caller did not list in ``trusted``."""
 
-    The implementation of ``estimator.save(path)``, documented there
-    (:meth:`skae.AutoencoderTransformer.save`): parameters and fitted
-    attributes as JSON in the header, weights and fitted arrays as tensors,
-    a SHA-256 digest of the whole. The file does not hold the optimizer's
-    state or skorch's full history.
+
+def _is_skae_estimator(obj):
+    """Whether ``obj`` is an instance of a registered skae estimator class."""
+    return _ESTIMATOR_CLASSES.get(estimator_class_name(type(obj))) is type(obj)
+
+
+def _swap(value, replace, memo):
+    """``value`` with every object that ``replace`` changes replaced, at any depth.
+
+    Looks into the attributes of scikit-learn estimators (a Pipeline's
+    ``steps``, a FeatureUnion's ``transformer_list``, a ColumnTransformer's
+    ``transformers`` and ``transformers_``, a search's ``best_estimator_``),
+    and into lists, tuples and dicts. What holds a replacement is copied
+    (shallow): ``value`` itself is never changed. ``memo`` (a dict) maps
+    ``id`` to ``(object, replacement)``, so an object met twice is replaced
+    by one object.
     """
-    from sklearn.utils.validation import check_is_fitted
+    if id(value) in memo:
+        return memo[id(value)][1]
+    new = replace(value)
+    if new is value:
+        if type(value) in (list, tuple):
+            items = [_swap(item, replace, memo) for item in value]
+            if any(a is not b for a, b in zip(items, value, strict=True)):
+                new = type(value)(items)
+        elif isinstance(value, (dict, BaseEstimator)):
+            state = value if isinstance(value, dict) else vars(value)
+            changed = {}
+            for key, item in state.items():
+                if (swapped := _swap(item, replace, memo)) is not item:
+                    changed[key] = swapped
+            if changed:
+                new = copy.copy(value)
+                (new if isinstance(new, dict) else vars(new)).update(changed)
+    memo[id(value)] = (value, new)  # holds value, so that its id is not reused
+    return new
 
-    name = estimator_class_name(type(estimator))
-    if _ESTIMATOR_CLASSES.get(name) is not type(estimator):
-        raise TypeError(f"save expects a skae estimator, got {type(estimator).__name__}.")
-    check_is_fitted(estimator)
 
+def _composite_record(composite):
+    """``(header fields, tensors)`` of a scikit-learn composite holding skae
+    estimators: its skops skeleton, each skae estimator replaced by a
+    placeholder string, and each skae estimator's record and tensors.
+
+    Raises
+    ------
+    ValueError
+        If the composite holds a string that looks like a placeholder, or a
+        skae estimator parameter that is not a JSON value.
+    TypeError
+        If a skae estimator sits where the placeholders cannot reach it, or
+        skops cannot store a part of the composite.
+    """
+    import skops.io
+
+    records, tensors = {}, {}
+
+    def to_placeholder(value):
+        if isinstance(value, str) and value.startswith(_PLACEHOLDER):
+            raise ValueError(
+                f"{type(composite).__name__} holds the string {value!r}, which skae "
+                f"model files reserve for their own use (strings starting with "
+                f"{_PLACEHOLDER!r}): rename it before save."
+            )
+        if not _is_skae_estimator(value):
+            return value
+        name = f"{_PLACEHOLDER}{len(records)}"
+        records[name], own = _estimator_record(value)
+        tensors.update({f"{name}/{key}": tensor for key, tensor in own.items()})
+        return name
+
+    skeleton = _swap(composite, to_placeholder, {})
+    try:
+        skeleton = skops.io.dumps(skeleton)
+    except TypeError as exc:
+        raise TypeError(
+            f"skops.io cannot store this {type(composite).__name__} ({exc}): a "
+            "scikit-learn part of it holds an object skops does not support (a "
+            "FeatureUnion fitted under set_output(transform='pandas') keeps pandas "
+            "Index objects, for one). Use pickle for files you only open yourself."
+        ) from exc
+    ours = {f"{cls.__module__}.{cls.__qualname__}" for cls in _ESTIMATOR_CLASSES.values()}
+    missed = [t for t in skops.io.get_untrusted_types(data=skeleton) if t in ours]
+    if missed:
+        raise TypeError(
+            f"{type(composite).__name__} holds {missed} where save cannot reach them "
+            "(it finds skae estimators in scikit-learn estimators' attributes and in "
+            "lists, tuples and dicts, not e.g. in numpy object arrays): keep skae "
+            "estimators as steps of a Pipeline, ColumnTransformer or FeatureUnion, or "
+            "use pickle for files you only open yourself."
+        )
+    tensors[_SKELETON] = torch.from_numpy(np.frombuffer(skeleton, dtype=np.uint8).copy())
+    header = {
+        "composite": estimator_class_name(type(composite)),
+        "estimators": json.dumps(records, sort_keys=True),
+    }
+    return header, tensors
+
+
+# ------------------------------------------------------------------- save
+def _writable_path(path):
+    """``path`` as a string, checked before any work: its folder exists and
+    this user may write the file there.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder ``path`` is in does not exist.
+    NotADirectoryError, IsADirectoryError
+        If that folder is a file, or ``path`` a folder.
+    PermissionError
+        If this user may not write that folder or an existing ``path``.
+    """
+    path_str = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path_str))
+    where = f"cannot save to {path_str!r}:"
+    if not os.path.isdir(folder):
+        if os.path.exists(folder):
+            raise NotADirectoryError(f"{where} {folder!r} is a file, not a folder.")
+        raise FileNotFoundError(
+            f"{where} folder {folder!r} does not exist: create it first "
+            f"(os.makedirs({folder!r}, exist_ok=True))."
+        )
+    if os.path.isdir(path_str):
+        raise IsADirectoryError(
+            f"{where} it is a folder: name a file in it, e.g. "
+            f"{os.path.join(path_str, 'model.skae')!r}."
+        )
+    if os.path.exists(path_str) and not os.access(path_str, os.W_OK):
+        raise PermissionError(f"{where} the file exists and this user may not overwrite it.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"{where} this user may not write in folder {folder!r}: save it in a "
+            "folder of yours, or change the folder's permissions."
+        )
+    return path_str
+
+
+def _estimator_record(estimator):
+    """``(record, tensors)`` of a skae estimator: its class name, parameters,
+    ``set_output`` configuration and fitted attributes (none when it is not
+    fitted, as a ColumnTransformer's ``transformers``) as JSON strings, its
+    weights and fitted arrays as tensors.
+
+    Raises
+    ------
+    ValueError
+        If a parameter or fitted attribute is not a JSON value.
+    """
     # _to_json refuses what is not plain data (callbacks, a RandomState).
     params = {k: _to_json(v, k) for k, v in estimator.get_params(deep=False).items()}
-
+    output_config = getattr(estimator, "_sklearn_output_config", {})
+    record = {
+        "estimator": estimator_class_name(type(estimator)),
+        "params": json.dumps(params, sort_keys=True),
+        "output_config": json.dumps(dict(output_config), sort_keys=True),
+    }
     tensors, attributes = {}, {}
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return record, tensors
     for key, value in estimator.net_.module_.state_dict().items():
         tensors[_MODULE + key] = value.detach().cpu().contiguous()
     for key, value in vars(estimator).items():
@@ -227,17 +400,103 @@ def save(estimator, path):
             tensors[_ATTRIBUTE + key] = torch.from_numpy(np.ascontiguousarray(value))
         else:
             attributes[key] = _to_json(value, key)
+    record["attributes"] = json.dumps(attributes, sort_keys=True)
+    return record, tensors
 
+
+def save(obj, path):
+    """Write a fitted skae estimator or Pipeline to a model file that is safe to open.
+
+    ``obj`` is a skae estimator (the implementation of ``estimator.save``,
+    :meth:`skae.AutoencoderTransformer.save`), or a scikit-learn composite
+    -- a :class:`~sklearn.pipeline.Pipeline`,
+    :class:`~sklearn.compose.ColumnTransformer` or
+    :class:`~sklearn.pipeline.FeatureUnion`, nested at will -- whose steps
+    are skae estimators and scikit-learn estimators. The file is one
+    safetensors file (a JSON header and raw tensor bytes): each skae
+    estimator's parameters, fitted attributes and ``set_output``
+    configuration as JSON, its weights and fitted arrays as tensors; for a
+    composite, the rest of it (the scikit-learn steps, with placeholders
+    for the skae ones) as a `skops <https://skops.readthedocs.io>`_ file
+    held in one tensor; a SHA-256 digest of the whole. :func:`load` reads
+    it back without unpickling. The file does not hold the optimizer's
+    state or skorch's full history.
+
+    Parameters
+    ----------
+    obj : skae estimator or scikit-learn estimator
+        Fitted. A scikit-learn estimator may hold skae estimators in its
+        attributes (a Pipeline's steps, a ColumnTransformer's transformers),
+        and in lists, tuples and dicts in them.
+    path : str or path-like
+        Where to write, e.g. ``"model.safetensors"`` or ``"pipe.skae"`` (any
+        name: the format is the same). Its folder must exist.
+
+    Returns
+    -------
+    path : str or path-like
+        ``path``, as given.
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` is neither a skae nor a scikit-learn estimator, holds a
+        skae estimator where ``save`` cannot reach it (in a numpy object
+        array), or holds an object ``skops.io`` cannot store (a FeatureUnion
+        fitted under ``set_output(transform="pandas")`` keeps pandas
+        ``Index`` objects).
+    FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError
+        If ``path``'s folder does not exist or is a file, ``path`` is a
+        folder, or this user may not write there: checked before any work,
+        the message names the folder.
+    sklearn.exceptions.NotFittedError
+        If ``obj`` is not fitted.
+    ValueError
+        If a skae estimator's parameter is not a JSON value: ``callbacks``,
+        a ``RandomState`` as ``random_state``, an optimizer class outside
+        ``torch.optim``.
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Examples
+    --------
+    >>> import skae
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X, y = load_wine(return_X_y=True)
+    >>> pipe = make_pipeline(StandardScaler(),
+    ...                      skae.AutoencoderTransformer(2, max_epochs=2, random_state=0),
+    ...                      LogisticRegression()).fit(X, y)
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     pipe2 = skae.load(skae.save(pipe, os.path.join(folder, "pipe.skae")))
+    >>> bool((pipe2.predict_proba(X) == pipe.predict_proba(X)).all())
+    True
+    """
+    skae_estimator = _is_skae_estimator(obj)
+    if not (skae_estimator or isinstance(obj, BaseEstimator)):
+        raise TypeError(
+            "save expects a fitted skae estimator, or a scikit-learn estimator such as "
+            f"a Pipeline holding skae steps; got {type(obj).__name__}."
+        )
+    path_str = _writable_path(path)
+    check_is_fitted(obj)
+    if skae_estimator:
+        fields, tensors = _estimator_record(obj)
+    else:
+        fields, tensors = _composite_record(obj)
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "skae_version": __version__,
-        "estimator": name,
-        "params": json.dumps(params, sort_keys=True),
-        "attributes": json.dumps(attributes, sort_keys=True),
+        **fields,
     }
     header["sha256"] = _digest(header, tensors)
-    save_file(tensors, os.fspath(path), metadata=header)
+    save_file(tensors, path_str, metadata=header)
     return path
 
 
@@ -246,62 +505,11 @@ def _bad_file(path, why):
     return ValueError(f"{os.fspath(path)!s} is not a valid skae model file: {why}")
 
 
-def load(path, *, device=None, modules=None):
-    """Read an estimator written by :func:`save` (or ``estimator.save``).
-
-    Never unpickles: the file is parsed by ``safetensors`` (a JSON header
-    and raw tensor bytes), the estimator is one of skae's own classes named
-    in the header (or a registered subclass), its parameters are JSON
-    values, and a custom encoder or decoder comes from ``modules`` only.
-    Files written by earlier skae releases load too; parameters added since
-    take their defaults. The SHA-256 digest is an integrity check: it
-    catches a damaged file, not a deliberate edit.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A file written by :func:`save`.
-    device : str, torch.device or None, default=None
-        Where the loaded network runs: ``"cpu"``, ``"cuda"``, ``"auto"``
-        (a GPU when PyTorch sees one); the returned estimator's ``device``
-        parameter is set to it. A device this machine lacks is a
-        ``ValueError``. None keeps the saved ``device`` parameter, except
-        that a model saved for a device this machine lacks (``"cuda"`` on a
-        CPU-only machine) loads on the CPU, with a warning naming the saved
-        device.
-    modules : dict of str to class, callable or torch.nn.Module, default=None
-        The code you trust to rebuild a model fitted with your own
-        ``encoder`` / ``decoder``, by the name the file gives it (the class
-        or function name): ``{"MyEncoder": MyEncoder}`` for a class passed
-        at fit (built again with the saved ``encoder_params``), or
-        ``{"MyEncoder": MyEncoder(...)}`` for an instance passed at fit: a
-        copy of it, with the file's weights, becomes the fitted network;
-        your instance is left as it is and becomes the ``encoder``
-        parameter (a later ``fit`` starts from its weights, as a fit with
-        that instance would).
-
-    Returns
-    -------
-    estimator : skae estimator
-        Fitted; its ``transform`` gives the same codes as the saved one's
-        (bit for bit on the same device).
-
-    Raises
-    ------
-    ValueError
-        If the file is not a safetensors file, was not written by skae,
-        names an unknown estimator, parameters or fitted attributes it does
-        not take, was damaged after saving (SHA-256 mismatch), or holds
-        weights that do not fit the network its parameters build; or if
-        ``device`` names a device this machine lacks.
-    FileNotFoundError
-        If ``path`` does not exist.
-    """
-    path_str = os.fspath(path)
-    if not os.path.exists(path_str):
-        raise FileNotFoundError(f"No such model file: {path_str!r}")
+def _read(path):
+    """The header (less its digest) and tensors of a skae model file, its
+    format, version and digest checked."""
     try:
-        with safe_open(path_str, framework="pt", device="cpu") as f:
+        with safe_open(path, framework="pt", device="cpu") as f:
             header = dict(f.metadata() or {})
             tensors = {key: f.get_tensor(key) for key in f.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
@@ -321,46 +529,63 @@ def load(path, *, device=None, modules=None):
             "its SHA-256 digest does not match its contents: the file was modified "
             "or damaged after it was saved.",
         )
+    return header, tensors
 
-    name = header.get("estimator")
+
+def _build_estimator(record, tensors, where, device, modules):
+    """The skae estimator a record (header fields) and its tensors describe:
+    fitted, or unfitted where the record has no fitted attributes."""
+    name = record.get("estimator")
     if name not in _ESTIMATOR_CLASSES:
-        raise _bad_file(path, f"unknown estimator {name!r}; skae has {sorted(_ESTIMATOR_CLASSES)}.")
+        raise _bad_file(
+            where, f"unknown estimator {name!r}; skae has {sorted(_ESTIMATOR_CLASSES)}."
+        )
     cls = _ESTIMATOR_CLASSES[name]
+    fitted = "attributes" in record
     try:
-        raw_params = json.loads(header["params"])
+        raw_params = json.loads(record["params"])
         _check_trusted_modules(raw_params, modules)
         params = {k: _from_json(v, modules) for k, v in raw_params.items()}
-        attributes = {k: _from_json(v) for k, v in json.loads(header["attributes"]).items()}
+        attributes = json.loads(record["attributes"]) if fitted else {}
+        attributes = {k: _from_json(v) for k, v in attributes.items()}
+        output_config = json.loads(record.get("output_config", "{}"))
     except UntrustedModuleError as exc:
-        raise UntrustedModuleError(f"{os.fspath(path)!s}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        raise _bad_file(path, f"its parameters are not readable JSON ({exc}).") from exc
+        raise UntrustedModuleError(f"{where}: {exc}") from None
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # JSONDecodeError too
+        raise _bad_file(where, f"its parameters are not readable JSON ({exc}).") from exc
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
         raise _bad_file(
-            path,
+            where,
             f"it holds parameters {unknown} that {name} does not take (written by a "
-            f"newer skae, {header.get('skae_version')!r}?): upgrade skae to read it.",
+            f"newer skae, {record.get('skae_version')!r}?): upgrade skae to read it.",
         )
     if device is not None:
         params["device"] = device
     estimator = cls(**params)  # parameters the file lacks take their defaults
+    try:
+        estimator.set_output(**output_config)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise _bad_file(where, f"its set_output configuration is not one ({exc}).") from exc
+    if not fitted:
+        if tensors:
+            raise _bad_file(where, f"unfitted {name} with tensors {sorted(tensors)}.")
+        return estimator
 
-    fitted = dict(attributes)
     state = {}
     for key, value in tensors.items():
         if key.startswith(_ATTRIBUTE):
-            fitted[key[len(_ATTRIBUTE) :]] = value.numpy()
+            attributes[key[len(_ATTRIBUTE) :]] = value.numpy()
         elif key.startswith(_MODULE):
             state[key[len(_MODULE) :]] = value
         else:
-            raise _bad_file(path, f"unexpected tensor {key!r}.")
+            raise _bad_file(where, f"unexpected tensor {key!r}.")
     declared = getattr(cls, "_fitted_attribute_names", frozenset())
-    for key, value in fitted.items():
+    for key, value in attributes.items():
         # Only the fitted attributes the class declares: never a method,
         # parameter or private attribute.
         if key not in declared:
-            raise _bad_file(path, f"{key!r} is not a fitted attribute of {name}.")
+            raise _bad_file(where, f"{key!r} is not a fitted attribute of {name}.")
         setattr(estimator, key, value)
 
     if device is not None:
@@ -377,15 +602,147 @@ def load(path, *, device=None, modules=None):
                     "have: loading it on the CPU. Pass device='cpu' (or 'auto') to load "
                     "to choose explicitly.",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,  # the caller of load, for a single estimator
                 )
 
     try:
         estimator._restore_net(state, run_on)
     except (AttributeError, RuntimeError, TypeError, ValueError) as exc:
         raise _bad_file(
-            path,
+            where,
             f"its weights or attributes do not fit the network that {name} with "
             f"these parameters builds ({exc}).",
         ) from exc
     return estimator
+
+
+def _build_composite(header, tensors, where, device, modules, trusted):
+    """The scikit-learn composite a composite file describes: its skeleton
+    through ``skops.io.loads``, then its placeholders replaced by the skae
+    estimators of the records."""
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        records = json.loads(header["estimators"])
+        skeleton = tensors.pop(_SKELETON).numpy().tobytes()
+    except (KeyError, ValueError) as exc:
+        raise _bad_file(where, f"its composite lacks its skeleton or records ({exc}).") from exc
+    if not (
+        isinstance(records, dict)
+        and all(isinstance(r, dict) and n.startswith(_PLACEHOLDER) for n, r in records.items())
+    ):
+        raise _bad_file(where, "its records of skae estimators are not a JSON object of them.")
+    from ._ordered import CodePrefix  # here: this module imports no estimator module
+
+    try:
+        # skae's own plain transformers are trusted as scikit-learn's are.
+        composite = skops.io.loads(skeleton, trusted=[CodePrefix, *(trusted or [])])
+    except UntrustedTypesFoundException:
+        ours = {f"{CodePrefix.__module__}.{CodePrefix.__qualname__}"}
+        untrusted = [t for t in skops.io.get_untrusted_types(data=skeleton) if t not in ours]
+        raise UntrustedTypeError(
+            f"{where} holds types that skops does not trust by default: {untrusted}. "
+            "Loading builds objects of these types (and a pipeline calls their "
+            "methods), so a file from someone you do not trust could misuse them: "
+            "review them, and only if you trust every one, pass "
+            f"skae.load(path, trusted={untrusted!r})."
+        ) from None
+    except (BadZipFile, KeyError, ValueError) as exc:
+        raise _bad_file(where, f"its skeleton is not a readable skops file ({exc}).") from exc
+
+    built = {}
+    for name, record in records.items():
+        prefix = name + "/"
+        own = {k[len(prefix) :]: tensors.pop(k) for k in list(tensors) if k.startswith(prefix)}
+        record = {**record, "skae_version": header.get("skae_version")}
+        built[name] = _build_estimator(record, own, f"{where} ({name})", device, modules)
+    if tensors:
+        raise _bad_file(where, f"unexpected tensors {sorted(tensors)}.")
+    return _swap(composite, lambda v: built.get(v, v) if isinstance(v, str) else v, {})
+
+
+def load(path, *, device=None, modules=None, trusted=None):
+    """Read a skae estimator or Pipeline written by :func:`save` (or ``estimator.save``).
+
+    Never unpickles: the file is parsed by ``safetensors`` (a JSON header
+    and raw tensor bytes), each skae estimator is one of skae's own classes
+    named in the header (or a registered subclass), its parameters are
+    JSON values, and a custom encoder or decoder comes from ``modules``
+    only. A composite's scikit-learn part (a Pipeline and its scikit-learn
+    steps) is read by ``skops.io.loads``, which builds only the types skops
+    trusts by default -- scikit-learn's estimators, numpy and scipy types,
+    Python builtins: what a Pipeline of scikit-learn steps holds -- and the
+    types you list in ``trusted``, and never unpickles either. skae adds
+    only its own :class:`~skae.CodePrefix` to that list: trusting, say,
+    every name under ``numpy`` would trust functions too (``numpy.save`` as
+    a FunctionTransformer's ``func`` writes files when the pipeline runs).
+
+    Files written by earlier skae releases load too; parameters added since
+    take their defaults. The SHA-256 digest is an integrity check: it
+    catches a damaged file, not a deliberate edit.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+    device : str, torch.device or None, default=None
+        Where the loaded networks run: ``"cpu"``, ``"cuda"``, ``"auto"``
+        (a GPU when PyTorch sees one); each skae estimator's ``device``
+        parameter is set to it. A device this machine lacks is a
+        ``ValueError``. None keeps the saved ``device`` parameter, except
+        that a model saved for a device this machine lacks (``"cuda"`` on a
+        CPU-only machine) loads on the CPU, with a warning naming the saved
+        device.
+    modules : dict of str to class, callable or torch.nn.Module, default=None
+        The code you trust to rebuild a model fitted with your own
+        ``encoder`` / ``decoder``, by the name the file gives it (the class
+        or function name): ``{"MyEncoder": MyEncoder}`` for a class passed
+        at fit (built again with the saved ``encoder_params``), or
+        ``{"MyEncoder": MyEncoder(...)}`` for an instance passed at fit: a
+        copy of it, with the file's weights, becomes the fitted network;
+        your instance is left as it is and becomes the ``encoder``
+        parameter (a later ``fit`` starts from its weights, as a fit with
+        that instance would).
+    trusted : list of str or type, default=None
+        For a composite: types to build beyond those skops trusts by
+        default, as ``skops.io.loads`` takes them (the names an
+        :class:`UntrustedTypeError` lists, e.g. your own transformer's
+        ``"mypackage.MyTransformer"``). Review them before you trust them.
+
+    Returns
+    -------
+    estimator : skae estimator or scikit-learn estimator
+        Fitted, as saved: its ``transform`` (a pipeline's ``predict``,
+        ``predict_proba``...) gives the same results as the saved one's (bit
+        for bit on the same device), with the same ``set_output``
+        configuration.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a safetensors file, was not written by skae,
+        names an unknown estimator, parameters or fitted attributes it does
+        not take, was damaged after saving (SHA-256 mismatch), or holds
+        weights that do not fit the network its parameters build; or if
+        ``device`` names a device this machine lacks.
+    UntrustedTypeError
+        A ``ValueError``: if a composite holds types neither skops's
+        defaults nor ``trusted`` include; the message lists them.
+    UntrustedModuleError
+        A ``ValueError``: if a model uses an encoder or decoder of your own
+        that ``modules`` does not give.
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    See Also
+    --------
+    save : Write such a file.
+    """
+    where = os.fspath(path)
+    if not os.path.exists(where):
+        raise FileNotFoundError(f"No such model file: {where!r}")
+    header, tensors = _read(where)
+    if "composite" in header:
+        return _build_composite(header, tensors, where, device, modules, trusted)
+    return _build_estimator(header, tensors, where, device, modules)
