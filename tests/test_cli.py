@@ -169,3 +169,11 @@ def test_help_is_plain_text(capsys, args):
     assert "--version" in text or "--scale" in text
     # No reStructuredText: ``literals``, `links`_, :roles:`...`.
     assert "`" not in text and not re.search(r":\w+:", text)
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys):
+    # Redirected, tqdm's bar would write a line per update into the log.
+    args = ["compare", "--methods", "pca", "--n-components", "2", "--output", "none"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "\x1b" not in captured.out and "\r" not in captured.out
