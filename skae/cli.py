@@ -147,15 +147,24 @@ def _image_size(text):
     return tuple(values)
 
 
-def _positive_int(text):
-    """An integer of 1 or more, else an argparse usage error saying so."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return value
+def _whole_number(minimum):
+    """An argparse ``type``: an integer of ``minimum`` or more, else a usage error
+    saying so."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {minimum} or more")
+        return value
+
+    return parse
+
+
+_positive_int = _whole_number(1)
+_seed = _whole_number(0)  # a random seed
 
 
 def _positive_int_list(text):
@@ -164,17 +173,6 @@ def _positive_int_list(text):
     if not values:
         raise argparse.ArgumentTypeError(f"{text!r}: pass comma-separated numbers, e.g. 2,8,32")
     return [_positive_int(v) for v in values]
-
-
-def _seed(text):
-    """A random seed: an integer of 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
-    return value
 
 
 def _name_list(text):
