@@ -14,7 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 from tqdm.auto import tqdm
 
@@ -33,6 +33,107 @@ METHODS = {
     "sparse": SparseAutoencoder,
     "vae": VariationalAutoencoder,
 }
+
+
+#: A numeric target of whole numbers is read as classes up to this many
+#: distinct values, and as a regression target above it.
+MAX_CLASSES = 20
+
+#: ``scale`` of :func:`scale_split`: the scaler and the units of the scaled data.
+SCALERS = {
+    "standard": (StandardScaler, "standardised units (each feature to mean 0, variance 1)"),
+    "minmax": (MinMaxScaler, "min-max units (each feature to [0, 1])"),
+    "none": (None, "the data's own units (not scaled)"),
+}
+
+
+def infer_task(y, task="auto"):
+    """Whether the labels ``y`` are classes or values to regress on, and why.
+
+    Text, boolean and other non-numeric labels are classes. Numeric labels
+    are a regression target where :func:`~sklearn.utils.multiclass.type_of_target`
+    calls them "continuous" (values that are not whole numbers), or where
+    they hold more than :data:`MAX_CLASSES` (20) distinct whole numbers
+    (scikit-learn calls those "multiclass"; counts, ages, prices in whole
+    units are more common targets than 21 or more integer-coded classes);
+    otherwise they are classes.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The labels.
+    task : {"auto", "classification", "regression"}, default="auto"
+        "auto" decides as above; the others force the task.
+
+    Returns
+    -------
+    task : {"classification", "regression"}
+    reason : str
+        What the decision rests on, in a few words, e.g. "214 distinct whole
+        numbers, more than 20".
+
+    Raises
+    ------
+    ValueError
+        If ``task`` is not one of the above, or is "regression" for
+        non-numeric labels.
+    """
+    y = np.asarray(y)
+    numeric = y.dtype.kind in "iuf"
+    n_distinct = len(np.unique(y))
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(f"Unknown task {task!r}: choose auto, classification or regression.")
+    if task == "regression" and not numeric:
+        raise ValueError(
+            f"A regression target must be numeric; these labels have dtype {y.dtype} "
+            f"(e.g. {y[0]!r}): use task classification, or encode them as numbers."
+        )
+    if task != "auto":
+        return task, "as asked"
+    if not numeric:
+        return "classification", f"{n_distinct} distinct non-numeric labels"
+    if type_of_target(y) == "continuous":
+        return "regression", f"{n_distinct} distinct values, not all whole numbers"
+    if n_distinct > MAX_CLASSES:
+        return "regression", f"{n_distinct} distinct whole numbers, more than {MAX_CLASSES}"
+    return "classification", f"{n_distinct} distinct whole numbers, at most {MAX_CLASSES}"
+
+
+def scale_split(X_train, X_test, scale="standard"):
+    """Scale the train and test data by a scaler fitted on the training data.
+
+    Parameters
+    ----------
+    X_train, X_test : ndarray of shape (n_train, n_features), (n_test, n_features)
+        Training and test data.
+    scale : {"standard", "minmax", "none"}, default="standard"
+        ``StandardScaler`` (mean 0, variance 1 per feature), ``MinMaxScaler``
+        ([0, 1] per feature, on the training data) or no scaling.
+
+    Returns
+    -------
+    X_train, X_test : ndarrays of dtype float32
+        The scaled data (the inputs themselves for "none").
+    units : str
+        The units of the scaled data, e.g. "standardised units (each feature
+        to mean 0, variance 1)".
+
+    Raises
+    ------
+    ValueError
+        If ``scale`` is not one of the above.
+    """
+    if scale not in SCALERS:
+        raise ValueError(f"Unknown scale {scale!r}: choose from {', '.join(SCALERS)}.")
+    scaler, units = SCALERS[scale]
+    if scaler is None:
+        return X_train, X_test, units
+    scaler = scaler().fit(X_train)
+    return (
+        scaler.transform(X_train).astype(np.float32),
+        scaler.transform(X_test).astype(np.float32),
+        units,
+    )
 
 
 def make_method(name, n_components, random_state=0, **params):
@@ -74,6 +175,7 @@ def compare(
     *,
     n_components=(2, 8, 32),
     methods=("pca", "dense"),
+    task="auto",
     random_state=0,
     progress=True,
     **params,
@@ -85,13 +187,16 @@ def compare(
     X_train, X_test : ndarray of shape (n_train, n_features), (n_test, n_features)
         Training and test data.
     y_train, y_test : ndarray of shape (n_train,), (n_test,), or None
-        Class labels, used only to score a LogisticRegression on the codes;
-        continuous values (``type_of_target`` "continuous") score a ridge
-        regression instead; None scores neither.
+        Labels, used only to score a model trained on the codes: a
+        LogisticRegression for classes, a ridge regression for values
+        (see ``task``); None scores neither.
     n_components : sequence of int, default=(2, 8, 32)
         Bottleneck widths to try.
     methods : sequence of str, default=("pca", "dense")
         Keys of :data:`METHODS`.
+    task : {"auto", "classification", "regression"}, default="auto"
+        Whether ``y`` holds classes or values; "auto" decides by
+        :func:`infer_task` on ``y_train``.
     random_state : int, default=0
         Seed of every estimator.
     progress : bool, default=True
@@ -106,16 +211,21 @@ def compare(
         ``test_mse`` (mean squared reconstruction error on the test split, in
         the units of ``X``), ``test_accuracy`` for class labels (of a
         ``LogisticRegression(max_iter=1000)`` trained on standardised
-        training codes, on the test codes) or ``test_r2`` for continuous
-        ``y`` (R² of a ``RidgeCV`` likewise), neither where ``y_train`` is
+        training codes, on the test codes) or ``test_r2`` for a regression
+        target (R² of a ``RidgeCV`` likewise), neither where ``y_train`` is
         None, ``fit_seconds`` (wall-clock time of the estimator's ``fit``).
     estimators : dict
         ``{(method, n_components): fitted estimator}``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`infer_task`.
     """
     rows, fitted = [], {}
     if y_train is None:
         probe = None
-    elif type_of_target(y_train) == "continuous":
+    elif infer_task(y_train, task)[0] == "regression":
         probe = ("test_r2", RidgeCV(), r2_score)
     else:
         probe = ("test_accuracy", LogisticRegression(max_iter=1000), accuracy_score)

@@ -8,6 +8,8 @@ the data cannot be used as they are.
 
 from __future__ import annotations
 
+import csv
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -35,7 +37,12 @@ def load_user_data(path, *, target=None, image_size=None):
         One of:
 
         - a CSV (``.csv``) or Parquet (``.parquet``, ``.pq``) table: one row
-          per sample, numeric columns without missing values;
+          per sample, numeric columns without missing values. The CSV
+          delimiter (comma, semicolon, tab or ``|``) is detected by
+          :class:`csv.Sniffer` (comma where it cannot tell). A first column
+          without a name whose values are 0, 1, ..., n - 1 in order (the
+          index pandas' ``to_csv`` writes by default) is dropped, with an
+          :class:`IndexColumnWarning`;
         - a ``.npy`` file holding one array: ``(n_samples, n_features)``
           rows, or images ``(n_samples, height, width)`` or ``(n_samples,
           height, width, channels)`` with 1 or 3 channels last;
@@ -91,6 +98,11 @@ def load_user_data(path, *, target=None, image_size=None):
     ImportError
         If a Parquet file is given and no Parquet engine (pyarrow) is
         installed.
+
+    Warns
+    -----
+    IndexColumnWarning
+        Where a table's first column is a saved pandas index, dropped.
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -116,13 +128,51 @@ def load_user_data(path, *, target=None, image_size=None):
         return _read_image_folder(path, image_size)
     if suffix in ARRAY_SUFFIXES:
         return _read_arrays(path)
-    X, y = _table_to_arrays(_read_table(path, suffix), path, target)
+    X, y = _table_to_arrays(_drop_index_column(_read_table(path, suffix), path), path, target)
     return X, y, None
+
+
+class IndexColumnWarning(UserWarning):
+    """A table's first column was a saved pandas index, and was dropped."""
+
+
+def _delimiter(path):
+    """The CSV file's delimiter as :class:`csv.Sniffer` reads it from its first
+    lines, among comma, semicolon, tab and ``|``; a comma where it cannot tell,
+    e.g. for a single column."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as file:
+        sample = file.read(1 << 16)
+    if len(sample) == 1 << 16:  # drop the last line, likely cut short
+        sample = sample[: sample.rfind("\n") + 1] or sample
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _drop_index_column(frame, path):
+    """``frame`` without its first column where that is a saved pandas index:
+    no name (pandas reads an empty header as "Unnamed: 0") and the values 0,
+    1, ..., n - 1 in order. Warns (:class:`IndexColumnWarning`) when it drops it."""
+    if frame.shape[1] < 2 or str(frame.columns[0]) not in ("", "Unnamed: 0"):
+        return frame
+    first = frame.iloc[:, 0]
+    if not (pd.api.types.is_integer_dtype(first) and np.array_equal(first, np.arange(len(frame)))):
+        return frame
+    warnings.warn(
+        f"{path}: dropped the first column, an unnamed 0, 1, 2, ... index (as pandas' "
+        "to_csv writes by default; save with index=False to leave it out).",
+        IndexColumnWarning,
+        stacklevel=3,
+    )
+    return frame.iloc[:, 1:]
 
 
 def _read_table(path, suffix):
     try:
-        return pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        if suffix == ".csv":
+            return pd.read_csv(path, sep=_delimiter(path))
+        return pd.read_parquet(path)
     except ImportError as err:
         raise ImportError(
             f'Reading the Parquet file {path} needs pyarrow: pip install "skae[parquet]".'

@@ -1,10 +1,11 @@
-"""The ``skae`` command line: ``skae compare`` (also ``python -m skae compare``)."""
+"""The skae command line: skae compare (also python -m skae compare)."""
 
 from __future__ import annotations
 
 import argparse
 import math
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,17 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 
-from ._compare import METHODS, compare, plot_comparison
-from ._user_data import load_user_data
+from ._compare import (
+    MAX_CLASSES,
+    METHODS,
+    SCALERS,
+    compare,
+    infer_task,
+    plot_comparison,
+    scale_split,
+)
+from ._user_data import IndexColumnWarning, load_user_data
+from ._version import __version__
 from .datasets import load_fashion_mnist, load_mnist, load_photo_patches
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
@@ -58,13 +68,13 @@ def load_split(dataset, data_home=None, n_train=None, random_state=0):
     return (*_head(parts, n_train), shape)
 
 
-def _split(X, y, random_state):
-    """75 % / 25 % train/test split, stratified where ``y`` holds classes of
-    at least two samples each and both parts can hold every class."""
+def _split(X, y, random_state, classes=True):
+    """75 % / 25 % train/test split, stratified where ``y`` holds ``classes``
+    of at least two samples each and both parts can hold every class."""
     if y is None:
         return [*train_test_split(X, test_size=0.25, random_state=random_state), None, None]
     stratify = None
-    if type_of_target(y) in ("binary", "multiclass"):
+    if classes and type_of_target(y) in ("binary", "multiclass"):
         counts = np.unique(y, return_counts=True)[1]
         n_test = math.ceil(0.25 * len(y))
         if counts.min() >= 2 and min(n_test, len(y) - n_test) >= len(counts):
@@ -81,7 +91,7 @@ def _head(parts, n_train):
     return [None if part is None else part[:n] for part, n in zip(parts, sizes, strict=True)]
 
 
-def load_data_split(path, target=None, image_size=None, n_train=None, random_state=0):
+def load_data_split(path, target=None, image_size=None, n_train=None, random_state=0, task="auto"):
     """Train/test split of the user's data, read by :func:`skae._user_data.load_user_data`.
 
     Parameters
@@ -97,8 +107,11 @@ def load_data_split(path, target=None, image_size=None, n_train=None, random_sta
         Keep only the first ``n_train`` training and ``n_train // 4`` test
         samples; None keeps all.
     random_state : int, default=0
-        Seed of the 75 % / 25 % split (stratified where every class has at
-        least two samples).
+        Seed of the 75 % / 25 % split (stratified for classes, where every
+        class has at least two samples).
+    task : {"auto", "classification", "regression"}, default="auto"
+        Whether the labels are classes (stratified) or values, see
+        :func:`skae._compare.infer_task`.
 
     Returns
     -------
@@ -111,12 +124,13 @@ def load_data_split(path, target=None, image_size=None, n_train=None, random_sta
     ------
     FileNotFoundError, ValueError, ImportError
         As :func:`skae._user_data.load_user_data`; ``ValueError`` also for
-        fewer than 4 samples.
+        fewer than 4 samples, or as :func:`skae._compare.infer_task`.
     """
     X, y, shape = load_user_data(path, target=target, image_size=image_size)
     if len(X) < 4:
         raise ValueError(f"{path} holds {len(X)} samples: a train/test split needs 4 or more.")
-    return (*_head(_split(X, y, random_state), n_train), shape)
+    classes = y is not None and infer_task(y, task)[0] == "classification"
+    return (*_head(_split(X, y, random_state, classes), n_train), shape)
 
 
 def _image_size(text):
@@ -133,8 +147,32 @@ def _image_size(text):
     return tuple(values)
 
 
-def _int_list(text):
-    return [int(v) for v in text.split(",") if v.strip()]
+def _whole_number(minimum):
+    """An argparse ``type``: an integer of ``minimum`` or more, else a usage error
+    saying so."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {minimum} or more")
+        return value
+
+    return parse
+
+
+_positive_int = _whole_number(1)
+_seed = _whole_number(0)  # a random seed
+
+
+def _positive_int_list(text):
+    """Comma-separated integers of 1 or more, e.g. "2,8,32"."""
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r}: pass comma-separated numbers, e.g. 2,8,32")
+    return [_positive_int(v) for v in values]
 
 
 def _name_list(text):
@@ -158,16 +196,22 @@ def _rd_images(text):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="skae", description=__doc__)
+    """The ``skae`` argument parser; errors found after parsing go to ``args.error``."""
+    parser = argparse.ArgumentParser(
+        prog="skae", description="Autoencoders as scikit-learn estimators: the command line."
+    )
+    parser.add_argument("--version", action="version", version=f"skae {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     cmp = sub.add_parser(
         "compare",
         help="compare PCA and autoencoders on a train/test split",
         description="Fit PCA and autoencoders for several n_components on a named data "
-        "set or your own (--data); print test reconstruction MSE, accuracy of a "
-        "LogisticRegression on the codes (where there are labels), fit seconds; write a "
-        "PNG of test reconstructions (images) and latent spaces.",
+        "set or your own (--data); print the test reconstruction MSE, the score of a model "
+        "trained on the codes where there are labels (accuracy of a logistic regression "
+        "for classes, R2 of a ridge regression for values) and fit seconds; write a PNG "
+        "of test reconstructions (images) and latent spaces.",
     )
+    cmp.set_defaults(error=cmp.error)
     source = cmp.add_mutually_exclusive_group()
     source.add_argument(
         "--dataset", choices=DATASETS, default="digits", help="a named data set (default digits)"
@@ -177,16 +221,34 @@ def build_parser():
         default=None,
         metavar="PATH",
         help="your own data instead: a CSV or Parquet table (numeric columns, no missing "
-        "values; test_mse is then in the columns' own units), a .npy or .npz array (rows, "
-        "or images (n, height, width[, channels])), or a folder of images, with one "
-        "sub-folder per class for labels",
+        "values; the CSV delimiter is detected, and an unnamed first column 0, 1, 2, ... "
+        "as pandas writes its index is dropped), a .npy or .npz array (rows, or images "
+        "(n, height, width[, channels])), or a folder of images, with one sub-folder per "
+        "class for labels",
     )
     cmp.add_argument(
         "--target",
         default=None,
         metavar="COLUMN",
-        help="with --data TABLE: the label column (test_accuracy, or test_r2 for "
-        "continuous values); without it every column is a feature",
+        help="with --data TABLE: the label column; without it every column is a feature",
+    )
+    cmp.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="whether the labels are classes (test_accuracy of a logistic regression on "
+        "the codes) or values (test_r2 of a ridge regression). Default auto: text labels "
+        f"and up to {MAX_CLASSES} distinct whole numbers are classes; more, or values "
+        "that are not whole numbers, are values",
+    )
+    cmp.add_argument(
+        "--scale",
+        choices=tuple(SCALERS),
+        default=None,
+        help="scale each feature before every method, by a scaler fitted on the training "
+        "split: standard (mean 0, variance 1), minmax ([0, 1]) or none; test_mse is in "
+        "the scaled units. Default: standard for tables and arrays of rows, none for "
+        "images (pixels in [0, 1])",
     )
     cmp.add_argument(
         "--image-size",
@@ -199,7 +261,7 @@ def build_parser():
     cmp.add_argument("--data-home", default=None, help="folder of the MNIST IDX .gz files")
     cmp.add_argument(
         "--n-components",
-        type=_int_list,
+        type=_positive_int_list,
         default=[2, 8, 32],
         help="comma-separated bottleneck widths (default 2,8,32)",
     )
@@ -211,14 +273,19 @@ def build_parser():
     )
     cmp.add_argument(
         "--max-epochs",
-        type=int,
+        type=_positive_int,
         default=None,
         help="override the autoencoders' max_epochs (default: their own)",
     )
     cmp.add_argument(
-        "--n-train", type=int, default=None, help="use only this many training images (quick runs)"
+        "--n-train",
+        type=_positive_int,
+        default=None,
+        help="use only this many training samples (quick runs)",
     )
-    cmp.add_argument("--random-state", type=int, default=0)
+    cmp.add_argument(
+        "--random-state", type=_seed, default=0, help="seed of the split and the models"
+    )
     cmp.add_argument(
         "--output",
         default=None,
@@ -235,7 +302,7 @@ def build_parser():
     )
     cmp.add_argument(
         "--n-bits",
-        type=_int_list,
+        type=_positive_int_list,
         default=[4, 6, 8],
         help="comma-separated bits per code unit for --rate-distortion (default 4,6,8)",
     )
@@ -257,56 +324,108 @@ def build_parser():
     return parser
 
 
-def _fail(message):
-    """Stop with ``message`` on stderr and exit status 2, as argparse does."""
-    print(f"skae compare: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
 def _load(args):
-    """The split, the figure's default name and the line saying what was loaded."""
+    """The split, the figure's default name and the lines saying what was loaded
+    (notes on the data first)."""
     if args.data is None:
         if args.target is not None or args.image_size is not None:
-            _fail("--target and --image-size apply to --data only")
+            args.error("--target and --image-size apply to --data only")
         *parts, shape = load_split(args.dataset, args.data_home, args.n_train, args.random_state)
         line = (
             f"{args.dataset}: {len(parts[0])} training and {len(parts[1])} test images of "
             f"{shape[0]}x{shape[1]} pixels"
         )
-        return parts, shape, args.dataset, line
+        return parts, shape, args.dataset, [line]
     try:
-        *parts, shape = load_data_split(
-            args.data, args.target, args.image_size, args.n_train, args.random_state
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IndexColumnWarning)
+            *parts, shape = load_data_split(
+                args.data,
+                args.target,
+                args.image_size,
+                args.n_train,
+                args.random_state,
+                args.task,
+            )
     except (FileNotFoundError, ValueError, ImportError) as err:
-        _fail(err)
-    X_train, X_test, y_train, _ = parts
+        args.error(str(err))
+    for warning in caught:  # the others go on as warnings
+        if not issubclass(warning.category, IndexColumnWarning):
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    lines = [f"note: {w.message}" for w in caught if issubclass(w.category, IndexColumnWarning)]
+    X_train, X_test = parts[:2]
     path = Path(args.data).expanduser()
     if shape is None:
         what = f"rows of {X_train.shape[1]} features"
     else:
         what = f"images of {shape[0]}x{shape[1]} pixels" + (", RGB" if len(shape) == 3 else "")
-    line = f"{args.data}: {len(X_train)} training and {len(X_test)} test {what}"
-    if y_train is not None and type_of_target(y_train) == "continuous":
-        line += f"; target {args.target!r} (continuous)"
-    elif y_train is not None:
-        classes = [str(c) for c in np.unique(y_train)]
-        shown = ", ".join(classes[:8]) + (", ..." if len(classes) > 8 else "")
-        line += f"; {len(classes)} classes ({shown})"
-    return parts, shape, path.name or path.resolve().name, line
+    lines.append(f"{args.data}: {len(X_train)} training and {len(X_test)} test {what}")
+    return parts, shape, path.name or path.resolve().name, lines
+
+
+def _task_line(args, y_train):
+    """The task the labels are scored by, and the line saying which and why."""
+    try:
+        task, reason = infer_task(y_train, args.task)
+    except ValueError as err:
+        args.error(str(err))
+    label = "labels" if args.target is None else f"target {args.target!r}"
+    if args.task != "auto":
+        reason = f"--task {args.task}"
+    elif args.data is not None:
+        reason += "; --task to change"
+    line = f"{label}: {task} ({reason}); "
+    if task == "regression":
+        return task, line + "scored by test_r2 of a ridge regression on the codes"
+    classes = [str(c) for c in np.unique(y_train)]
+    shown = ", ".join(classes[:8]) + (", ..." if len(classes) > 8 else "")
+    return task, (
+        f"{line}classes {shown}; scored by test_accuracy of a logistic regression on the codes"
+    )
+
+
+def _scale(args, X_train, X_test, shape):
+    """The data scaled as ``--scale`` asks, and the line saying so."""
+    scale = args.scale or ("standard" if shape is None else "none")
+    X_train, X_test, units = scale_split(X_train, X_test, scale)
+    how = "default for " + ("tables" if shape is None else "images")
+    how = "--scale" if args.scale else how
+    fitted = "" if scale == "none" else ", fitted on the training split"
+    return X_train, X_test, f"scaling: {scale} ({how}){fitted}; test_mse in {units}"
 
 
 def main(argv=None):
-    """Entry point of the ``skae`` console script."""
+    """Entry point of the ``skae`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0. Usage errors (bad arguments, unreadable data) exit with status 2
+        and a message naming the problem, as argparse does.
+    """
     args = build_parser().parse_args(argv)
-    (X_train, X_test, y_train, y_test), shape, name, line = _load(args)
-    print(line)
+    (X_train, X_test, y_train, y_test), shape, name, lines = _load(args)
+    task = "auto"
+    if y_train is not None:
+        task, line = _task_line(args, y_train)
+        lines.append(line)
+    elif args.task != "auto":
+        args.error(f"--task {args.task} needs labels: pass --target COLUMN")
     if args.rate_distortion:
         _check_rate_distortion(args, X_train, shape)
+    X_train, X_test, line = _scale(args, X_train, X_test, shape)
+    print("\n".join([*lines, line]))
     limit = min(X_train.shape[1], len(X_train))
     n_components = [k for k in args.n_components if k <= limit]
     if not n_components:
-        _fail(f"--n-components must be at most {limit} (the features and training samples)")
+        args.error(f"--n-components must be at most {limit} (the features and training samples)")
     if len(n_components) < len(args.n_components):
         dropped = ",".join(str(k) for k in args.n_components if k > limit)
         print(f"n_components {dropped} skipped: more than the {limit} features or samples")
@@ -320,8 +439,10 @@ def main(argv=None):
         y_test,
         n_components=n_components,
         methods=args.methods,
+        task=task,
         random_state=args.random_state,
-        progress=not args.quiet,
+        # A bar only on a terminal: redirected, it would write a line per update.
+        progress=not args.quiet and sys.stderr.isatty(),
         **params,
     )
     print(results.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -338,19 +459,21 @@ def main(argv=None):
 def _check_rate_distortion(args, X_train, shape):
     """Stop with a clear message where ``--rate-distortion`` cannot code the data."""
     if shape is None:
-        _fail(
+        args.error(
             f"--rate-distortion codes images, and {args.data} holds rows of features: "
             "drop --rate-distortion, or pass images (a folder, or a .npy of "
             "(n, height, width[, 3]))"
         )
+    if args.scale == "standard":
+        args.error("--rate-distortion codes pixels in [0, 1]: drop --scale standard")
     if X_train.min() < 0 or X_train.max() > 1:
-        _fail(
+        args.error(
             f"--rate-distortion needs pixels in [0, 1] (as 8-bit images give), and {args.data} "
             f"holds [{X_train.min():g}, {X_train.max():g}]: scale the images, or save them "
             "as uint8"
         )
     if len(shape) == 3 and "photo-patches" in args.rd_images:
-        _fail("--rd-images photo-patches are grey: they cannot be coded by RGB models")
+        args.error("--rd-images photo-patches are grey: they cannot be coded by RGB models")
 
 
 def _rate_distortion(args, name, which, X_train, X_test, fitted, shape, output):

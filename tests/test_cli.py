@@ -1,11 +1,13 @@
 """The main job, ``skae compare``, end to end on small data."""
 
+import re
 import subprocess
 import sys
 
 import pytest
 
 from skae._compare import METHODS, make_method
+from skae._version import __version__
 from skae.cli import load_split, main
 
 from .conftest import MNIST_DIR
@@ -16,6 +18,8 @@ def test_compare_digits_end_to_end(tmp_path, capsys):
     assert main(["compare", "--max-epochs", "2", "--quiet", "--output", str(png)]) == 0
     out = capsys.readouterr().out
     assert "digits: 1347 training and 450 test images of 8x8 pixels" in out
+    assert "labels: classification (--task to change)" not in out  # a named set: no hint
+    assert "scaling: none (default for images); test_mse in the data's own units" in out
     header, *rows = [
         line for line in out.splitlines() if line.strip().startswith(("method", "pca", "dense"))
     ]
@@ -123,3 +127,53 @@ def test_compare_rate_distortion_prints_both_tables_and_figures(tmp_path, capsys
     for which in ("test", "photo-patches"):
         figure = tmp_path / f"out-rate-distortion-{which}.png"
         assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--n-components", "0"],
+            "argument --n-components: '0' is not a whole number of 1 or more",
+        ),
+        (["--n-components", "2,-8"], "argument --n-components: '-8' is not a whole number of 1"),
+        (["--n-components", ","], "argument --n-components: ',': pass comma-separated numbers"),
+        (["--max-epochs", "two"], "argument --max-epochs: 'two' is not a whole number of 1"),
+        (["--n-train", "0"], "argument --n-train: '0' is not a whole number of 1 or more"),
+        (["--random-state", "-1"], "argument --random-state: '-1' is not a whole number of 0"),
+        (["--data", "nowhere.csv"], "error: nowhere.csv does not exist: pass a CSV"),
+        (["--n-components", "65"], "error: --n-components must be at most 64"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", *args, "--output", "none"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("usage: skae compare [-h]")
+    assert message in captured.err and "Traceback" not in captured.err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"skae {__version__}\n"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["compare", "--help"]])
+def test_help_is_plain_text(capsys, args):
+    with pytest.raises(SystemExit):
+        main(args)
+    text = capsys.readouterr().out
+    assert "--version" in text or "--scale" in text
+    # No reStructuredText: ``literals``, `links`_, :roles:`...`.
+    assert "`" not in text and not re.search(r":\w+:", text)
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys):
+    # Redirected, tqdm's bar would write a line per update into the log.
+    args = ["compare", "--methods", "pca", "--n-components", "2", "--output", "none"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "\x1b" not in captured.out and "\r" not in captured.out

@@ -1,15 +1,20 @@
 """``skae compare --data``: the user's own tables, arrays and folders of images."""
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.decomposition import PCA
+from sklearn.metrics import mean_squared_error
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from skae._user_data import load_user_data
-from skae.cli import main
+from skae._compare import infer_task
+from skae._user_data import IndexColumnWarning, load_user_data
+from skae.cli import load_data_split, main
 
 QUICK = ["--max-epochs", "2", "--n-components", "2", "--quiet"]
 
@@ -57,10 +62,12 @@ def test_csv_with_a_target_column_scores_accuracy(tmp_path, capsys):
     path = tmp_path / "iris.csv"
     _iris().to_csv(path, index=False)
     lines, header = _run(capsys, tmp_path, path, "--target", "species")
-    assert lines[0] == (
-        f"{path}: 37 training and 13 test rows of 4 features; "
-        "3 classes (setosa, versicolor, virginica)"
-    )
+    assert lines[:2] == [
+        f"{path}: 37 training and 13 test rows of 4 features",
+        "target 'species': classification (3 distinct non-numeric labels; --task to change); "
+        "classes setosa, versicolor, virginica; scored by test_accuracy of a logistic "
+        "regression on the codes",
+    ]
     assert header == ["method", "n_components", "test_mse", "test_accuracy", "fit_seconds"]
 
 
@@ -76,7 +83,11 @@ def test_continuous_target_scores_r2(tmp_path, capsys):
     path = tmp_path / "iris.csv"
     _iris().drop(columns="species").to_csv(path, index=False)
     lines, header = _run(capsys, tmp_path, path, "--target", "petal width (cm)")
-    assert lines[0].endswith("rows of 3 features; target 'petal width (cm)' (continuous)")
+    assert lines[0].endswith("rows of 3 features")
+    assert re.match(
+        r"target 'petal width \(cm\)': regression \(\d+ distinct values, not all whole numbers;",
+        lines[1],
+    )
     assert header == ["method", "n_components", "test_mse", "test_r2", "fit_seconds"]
 
 
@@ -98,9 +109,8 @@ def test_folder_with_class_subfolders(tmp_path, capsys):
     _images(tmp_path / "digits" / "cats", 12, seed=1)
     _images(tmp_path / "digits" / "dogs", 12, seed=2)
     lines, header = _run(capsys, tmp_path, tmp_path / "digits")
-    assert lines[0].endswith(
-        ": 18 training and 6 test images of 8x8 pixels; 2 classes (cats, dogs)"
-    )
+    assert lines[0].endswith(": 18 training and 6 test images of 8x8 pixels")
+    assert "classes cats, dogs; scored by test_accuracy" in lines[1]
     assert header == ["method", "n_components", "test_mse", "test_accuracy", "fit_seconds"]
 
 
@@ -212,3 +222,147 @@ def test_rate_distortion_refuses_tables(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["compare", "--data", str(path), "--rate-distortion", *QUICK])
     assert "--rate-distortion codes images" in capsys.readouterr().err
+
+
+def _diabetes(n_rows=150):
+    """scikit-learn's diabetes table in its own units: the target holds whole
+    numbers (disease progression, 25 to 346), more than 20 distinct."""
+    return load_diabetes(scaled=False, as_frame=True).frame[:n_rows]
+
+
+def test_whole_number_target_with_many_values_is_regression(tmp_path, capsys):
+    path = tmp_path / "diabetes.csv"
+    _diabetes().to_csv(path, index=False)
+    lines, header = _run(capsys, tmp_path, path, "--target", "target")
+    assert re.match(
+        r"target 'target': regression \(\d\d+ distinct whole numbers, more than 20; --task to "
+        r"change\); scored by test_r2 of a ridge regression on the codes",
+        lines[1],
+    )
+    assert header == ["method", "n_components", "test_mse", "test_r2", "fit_seconds"]
+    assert infer_task(np.arange(21) % 20)[0] == "classification"  # 20 distinct values
+    assert infer_task(np.arange(21))[0] == "regression"
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes:UserWarning")
+def test_task_overrides_the_guess(tmp_path, capsys):
+    path = tmp_path / "diabetes.csv"
+    _diabetes().to_csv(path, index=False)
+    lines, header = _run(capsys, tmp_path, path, "--target", "target", "--task", "classification")
+    assert lines[1].startswith("target 'target': classification (--task classification); ")
+    assert "test_accuracy" in header and "test_r2" not in header
+
+    path = tmp_path / "iris.csv"
+    frame = _iris().assign(species=lambda f: f.species.map({"setosa": 0, "versicolor": 1}))
+    frame.fillna({"species": 2}).to_csv(path, index=False)
+    lines, header = _run(capsys, tmp_path, path, "--target", "species", "--task", "regression")
+    assert lines[1].startswith("target 'species': regression (--task regression); ")
+    assert "test_r2" in header and "test_accuracy" not in header
+
+    _iris().to_csv(path, index=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--data", str(path), "--target", "species", "--task", "regression"])
+    assert exit_info.value.code == 2
+    assert "A regression target must be numeric" in capsys.readouterr().err
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--data", str(tmp_path / "diabetes.csv"), "--task", "classification"])
+    assert exit_info.value.code == 2
+    assert "--task classification needs labels: pass --target COLUMN" in capsys.readouterr().err
+
+
+def _pca_row(capsys, path, *extra):
+    """The PCA row of ``skae compare --data path`` without its fit time, and the
+    printed lines."""
+    args = ["compare", "--data", str(path), "--methods", "pca", "--n-components", "2"]
+    assert main([*args, "--quiet", "--output", "none", *extra]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    row = next(line.split() for line in lines if line.split()[:1] == ["pca"])
+    return row[:-1], lines
+
+
+@pytest.mark.parametrize(
+    "saved", [{"index": True}, {"sep": ";"}, {"sep": "\t"}, {"sep": ";", "index": True}]
+)
+def test_index_column_and_delimiter_give_the_plain_csv_row(tmp_path, capsys, saved):
+    frame = _diabetes()
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    expected, _ = _pca_row(capsys, tmp_path / "plain.csv", "--target", "target")
+    path = tmp_path / "saved.csv"
+    frame.to_csv(path, **{"index": False, **saved})
+    row, lines = _pca_row(capsys, path, "--target", "target")
+    assert row == expected
+    dropped = [line for line in lines if line.startswith("note: ")]
+    assert dropped == (
+        [
+            f"note: {path}: dropped the first column, an unnamed 0, 1, 2, ... index (as pandas' "
+            "to_csv writes by default; save with index=False to leave it out)."
+        ]
+        if saved.get("index")
+        else []
+    )
+    assert lines[len(dropped)] == f"{path}: 112 training and 38 test rows of 10 features"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X, y, _ = load_user_data(path, target="target")
+    assert [w.category for w in caught] == [IndexColumnWarning] * len(dropped)
+    assert X.shape == (150, 10) and np.array_equal(y, frame["target"])
+
+
+def test_unnamed_first_column_that_is_not_an_index_is_kept(tmp_path, capsys):
+    path = tmp_path / "shuffled.csv"
+    _diabetes().sample(frac=1.0, random_state=0).to_csv(path)  # index 0..n-1 out of order
+    _, lines = _pca_row(capsys, path, "--target", "target")
+    assert lines[0].endswith("rows of 11 features")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IndexColumnWarning)
+        X, _, _ = load_user_data(path, target="target")
+    assert X.shape == (150, 11)
+
+
+@pytest.mark.parametrize(
+    ("extra", "scaler", "units"),
+    [
+        (
+            [],
+            StandardScaler,
+            "standard (default for tables), fitted on the training split; "
+            "test_mse in standardised units (each feature to mean 0, variance 1)",
+        ),
+        (
+            ["--scale", "minmax"],
+            MinMaxScaler,
+            "minmax (--scale), fitted on the training "
+            "split; test_mse in min-max units (each feature to [0, 1])",
+        ),
+        (
+            ["--scale", "none"],
+            None,
+            "none (--scale); test_mse in the data's own units (not scaled)",
+        ),
+    ],
+)
+def test_tables_are_standardised_by_default(tmp_path, capsys, extra, scaler, units):
+    path = tmp_path / "diabetes.csv"
+    _diabetes().to_csv(path, index=False)
+    row, lines = _pca_row(capsys, path, "--target", "target", *extra)
+    assert lines[2] == f"scaling: {units}"
+    X_train, X_test, *_ = load_data_split(path, "target")
+    if scaler is not None:
+        fitted = scaler().fit(X_train)  # on the training split only
+        X_train, X_test = fitted.transform(X_train), fitted.transform(X_test)
+    pca = PCA(2, random_state=0).fit(X_train)
+    mse = mean_squared_error(X_test, pca.inverse_transform(pca.transform(X_test)))
+    assert float(row[2]) == pytest.approx(mse, abs=1e-4)
+
+
+def test_images_keep_their_pixels_by_default(tmp_path, capsys):
+    images = np.random.default_rng(0).integers(0, 256, (40, 8, 6), dtype=np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    _, lines = _pca_row(capsys, tmp_path / "images.npy")
+    assert (
+        lines[1] == "scaling: none (default for images); test_mse in the data's own units "
+        "(not scaled)"
+    )
+    _, lines = _pca_row(capsys, tmp_path / "images.npy", "--scale", "standard")
+    assert lines[1].startswith("scaling: standard (--scale), fitted on the training split")
