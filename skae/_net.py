@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
@@ -125,6 +127,22 @@ def batch_bounds(n_rows, batch_size):
     if 2 * rest >= batch_size:
         return [*range(0, n_rows, batch_size), n_rows] if n_rows else [0, 0]
     return [i * n_rows // n_batches for i in range(n_batches + 1)]
+
+
+# The colour codes skorch's PrintLog writes around its table's cells.
+_ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PlainPrintLog(PrintLog):
+    """skorch's ``PrintLog`` (the ``verbose`` log of each epoch), without its
+    ANSI colour codes where standard output is not a terminal (a file, a
+    pipe, a CI log)."""
+
+    def table(self, row):
+        text = super().table(row)
+        if getattr(sys.stdout, "isatty", lambda: False)():
+            return text
+        return _ANSI_CODES.sub("", text)
 
 
 class TensorData(torch.utils.data.Dataset):
@@ -336,6 +354,13 @@ class AutoencoderNet(NeuralNet):
     def __init__(self, *args, corruption=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.corruption = corruption
+
+    def get_default_callbacks(self):
+        """skorch's, with :class:`PlainPrintLog` as the epoch log."""
+        return [
+            (name, PlainPrintLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
 
     def get_dataset(self, X, y=None):
         if isinstance(X, (TensorData, BlockData)):

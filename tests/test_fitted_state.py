@@ -137,3 +137,9 @@ def _no_warning(category, match=""):
         if issubclass(w.category, category) and re.search(match, str(w.message))
     ]
     assert not unwanted, unwanted
+
+
+def test_a_verbose_log_sent_to_a_file_has_no_colour_codes(X, capsys):
+    AutoencoderTransformer(2, max_epochs=2, verbose=1, random_state=0).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "\x1b[" not in out
