@@ -16,6 +16,7 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
@@ -27,6 +28,7 @@ from skae import (
     VariationalAutoencoder,
     _chunked,
 )
+from skae.metrics import neg_mean_squared_reconstruction_error, reconstruction_error
 
 N_ROWS, N_FEATURES = 400, 36
 # Codes of a sparse fit against the dense fit of the same values: float32
@@ -292,3 +294,15 @@ def test_tfidf_pipeline():
     assert codes.shape == (60, 2)
     assert pipe[-1].output_activation_ == "sigmoid"  # TF-IDF values lie in [0, 1]
     assert np.isfinite(pipe.score(corpus))
+
+
+def test_reconstruction_error_of_sparse_data(monkeypatch):
+    X = _sparse("signed", n_rows=300)
+    ae = _ae().fit(X)
+    monkeypatch.setattr("skae.metrics._CHUNK_ROWS", 128)  # several chunks
+    np.testing.assert_allclose(reconstruction_error(ae, X), -ae.score_samples(X), rtol=1e-12)
+    assert neg_mean_squared_reconstruction_error(ae, X) == pytest.approx(ae.score(X), rel=1e-12)
+    # Any transformer that takes sparse input, on the same scale.
+    svd = TruncatedSVD(n_components=4, random_state=0).fit(X)
+    dense_error = reconstruction_error(svd, X.toarray())
+    np.testing.assert_allclose(reconstruction_error(svd, X), dense_error, rtol=1e-12)
