@@ -96,8 +96,10 @@ class SparseRows:
         """Per-feature minimum, maximum, mean and variance, as
         :class:`~skae._chunked.ChunkStats` (float64), from the sparse matrix.
 
-        The moments are computed from float64 values (float32 data is
-        converted, a copy of its stored values only), as for dense data.
+        The moments are computed from float64 values, as for dense data:
+        float32 data is converted, a temporary copy the size of the stored
+        values (and of the indices, where scipy narrows int64 ones), not of
+        the dense matrix.
         """
         X = self.matrix
         low, high = min_max_axis(X, axis=0)
