@@ -20,7 +20,9 @@ attributes, once. A public estimator declares its parameters with
 Data larger than memory (a memmap, an h5py or zarr array) is validated and
 read chunk by chunk (:mod:`skae._chunked`); ``fit`` trains on it through
 blocks of rows read each epoch (:class:`skae._net.BlockData`), and the
-inference methods slice it as they slice an in-memory array.
+inference methods slice it as they slice an in-memory array. Sparse data
+stays a CSR matrix (:mod:`skae._sparse_input`): training densifies one
+mini-batch of rows at a time, inference one chunk.
 
 Training runs through one path, :meth:`BaseAutoencoder._train`, whether it
 starts a new network (``fit``, the first ``partial_fit``) or continues the
@@ -37,6 +39,7 @@ import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -78,6 +81,7 @@ from ._runtime import (
     seeded,
     torch_seed,
 )
+from ._sparse_input import ACCEPT_SPARSE, SparseRows, sparse_rows
 
 # With verbose >= 1, transform / inverse_transform / score_samples show a
 # progress bar from this many rows on (a fraction of a second below it).
@@ -123,7 +127,8 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, sparse matrix, DataFrame, memmap} of shape (n_samples, n_features) \
+                or (n_samples, ...)
             Training data, any real dtype; converted to float32 for the
             network. Never modified. Images may come in their own shape,
             ``(n_samples, height, width)`` or ``(n_samples, height, width,
@@ -133,7 +138,10 @@ class BaseAutoencoder(
             larger than memory -- a ``np.memmap`` (``np.load(path,
             mmap_mode="r")``), an h5py ``Dataset``, a zarr array, any
             array with ``shape``, ``dtype`` and row slicing -- is read
-            chunk by chunk, never whole: see Notes.
+            chunk by chunk, never whole: see Notes. A scipy.sparse matrix
+            or array (TF-IDF, one-hot) stays sparse: CSR is used as is,
+            other formats are converted to CSR once, and training densifies
+            one mini-batch of rows at a time, never the whole of ``X``.
         y : None
             Ignored; present for API consistency (Pipeline, GridSearchCV).
 
@@ -156,8 +164,6 @@ class BaseAutoencoder(
             parameter other than the training ones changed since the
             network was built (see ``warm_start``); on any such error the
             fitted model is left as it was.
-        TypeError
-            If ``X`` is sparse.
 
         Notes
         -----
@@ -223,7 +229,8 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, sparse matrix, DataFrame, memmap} of shape (n_samples, n_features) \
+                or (n_samples, ...)
             A batch of training data, any real dtype, or images in their
             own shape, as for :meth:`fit`. Later batches must have the first
             one's features. A memmap, h5py or zarr array is read chunk by
@@ -313,12 +320,14 @@ class BaseAutoencoder(
                 "split for early_stopping=True: pass more samples or set "
                 "early_stopping=False."
             )
-        if isinstance(X, ChunkedRows):
+        if isinstance(X, (ChunkedRows, SparseRows)):
             # Data larger than memory: one pass validates it and gives the
             # scaling statistics; training reads it again, block by block.
+            # Sparse data: the statistics come from the sparse matrix, and
+            # training densifies one batch of rows at a time.
             stats = X.scan()
             self._fit_scaling(X, stats)
-            Xn = None
+            Xn = self._network_input(X)
             # Rows with each feature's extremes, as the corruption needs.
             Xn_range = self._normalize(np.stack([stats.min, stats.max]))
             Xn_head = self._normalize(X.read(0, min(2, n_samples)))
@@ -408,7 +417,7 @@ class BaseAutoencoder(
                 f"n_samples={len(X)} is too few to hold out a validation split for "
                 "early_stopping=True: pass more samples or set early_stopping=False."
             )
-        Xn = None if chunked else self._normalize(X)
+        Xn = self._network_input(X)
         seed = torch_seed(self.random_state)
         # A seed of its own for each continuation, drawn from random_state and
         # the epochs run so far: a sequence of calls is reproducible, and its
@@ -431,10 +440,11 @@ class BaseAutoencoder(
             raise
 
     def _train(self, X, Xn, split_seed, *, early, partial):
-        """Train ``net_`` on the network's input ``Xn`` (``X`` normalised) and
-        record the result: one epoch (``partial``) or up to ``max_epochs``.
-        For data read by chunks (``X`` a :class:`~skae._chunked.ChunkedRows`),
-        ``Xn`` is None: see :meth:`_block_data`.
+        """Train ``net_`` on the network's input ``Xn`` (``X`` normalised: see
+        :meth:`_network_input`) and record the result: one epoch
+        (``partial``) or up to ``max_epochs``. For data read by chunks (``X``
+        a :class:`~skae._chunked.ChunkedRows`), ``Xn`` is None: see
+        :meth:`_block_data`.
 
         ``net_`` is initialized: new, or the fitted one continued. Its
         training settings (epochs, batch size, learning rate, split,
@@ -456,14 +466,13 @@ class BaseAutoencoder(
         if Xn is None:
             train_data, valid_data = self._block_data(X, split_seed, early=early)
         elif early:
-            X_all = torch.from_numpy(Xn)
             train_idx, valid_idx = train_test_split(
                 np.arange(n_samples), test_size=self.validation_fraction, random_state=split_seed
             )
-            valid_data = TensorData(X_all, np.sort(valid_idx))
-            train_data = TensorData(X_all, np.sort(train_idx))
+            valid_data = TensorData(Xn, np.sort(valid_idx))
+            train_data = TensorData(Xn, np.sort(train_idx))
         else:
-            train_data, valid_data = TensorData(torch.from_numpy(Xn)), None
+            train_data, valid_data = TensorData(Xn), None
         train_split = None if valid_data is None else predefined_split(valid_data)
         max_epochs = 1 if partial else self._max_epochs(len(train_data))
         lr = resolve_lr(self.lr, None if partial else len(train_data))
@@ -959,7 +968,11 @@ class BaseAutoencoder(
             X = X.reshape(len(X), -1)
         else:
             sample_shape = None
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        X = validate_data(
+            self, X, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32], reset=reset
+        )
+        if sp.issparse(X):
+            X = sparse_rows(X)
         return X, sample_shape or (X.shape[1],)
 
     def _check_rows(self, X):
@@ -987,6 +1000,18 @@ class BaseAutoencoder(
     def _input_shape(self):
         # Model files written before input_shape_ existed held flat rows.
         return getattr(self, "input_shape_", (self.n_features_in_,))
+
+    def _network_input(self, X):
+        """What :meth:`_train` trains on, from validated rows ``X``: ``X``
+        normalised as one float32 array; for sparse ``X``, its rows
+        densified and normalised one batch at a time
+        (:class:`~skae._net.SparseRowBatches`); None for data read by chunks
+        (:meth:`_block_data` reads it)."""
+        if isinstance(X, ChunkedRows):
+            return None
+        if isinstance(X, SparseRows):
+            return X.network_input(self._normalize)
+        return self._normalize(X)
 
     def _normalize(self, X):
         """The network's input: ``(X - mean_) / scale_`` as a new C-ordered
@@ -1050,11 +1075,13 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, sparse matrix, DataFrame, memmap} of shape (n_samples, n_features) \
+                or (n_samples, ...)
             Data with the same features as in ``fit``. A memmap, h5py
             ``Dataset``, zarr array or other array with ``shape``, ``dtype``
             and row slicing is read and validated chunk by chunk (about
-            2**20 values at a time), never whole.
+            2**20 values at a time), never whole; a scipy.sparse matrix or
+            array is densified chunk by chunk in the same way.
 
         Returns
         -------
@@ -1123,7 +1150,8 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, sparse matrix, DataFrame, memmap} of shape (n_samples, n_features) \
+                or (n_samples, ...)
             A memmap, h5py or zarr array is read and validated chunk by
             chunk, as in :meth:`transform`.
 
@@ -1154,7 +1182,8 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, sparse matrix, DataFrame, memmap} of shape (n_samples, n_features) \
+                or (n_samples, ...)
             A memmap, h5py or zarr array is read and validated chunk by
             chunk, as in :meth:`transform`.
 
@@ -1188,7 +1217,8 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features) \
+                or (n_samples, ...)
         y : None
             Ignored.
 
@@ -1207,4 +1237,5 @@ class BaseAutoencoder(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = False
+        tags.input_tags.sparse = True
         return tags

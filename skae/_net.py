@@ -8,6 +8,8 @@ hooks:
   tensor and mini-batches are cut from it by index, instead of skorch's
   default ``DataLoader`` that collates one sample at a time;
   ``benchmarks/bench_fit_time.py`` times both against a plain PyTorch loop.
+  Sparse data stays a scipy CSR matrix (:class:`SparseRowBatches`): a
+  batch cut by index is densified and normalised then, one batch at a time.
   Data larger than memory (:mod:`skae._chunked`) is a :class:`BlockData`
   instead: blocks of rows are read, normalised, into a shuffle buffer, and
   batches are cut from the buffer by index in the same way;
@@ -145,17 +147,53 @@ class PlainPrintLog(PrintLog):
         return _ANSI_CODES.sub("", text)
 
 
+class SparseRowBatches:
+    """Rows of a scipy.sparse CSR matrix as the network's input, densified on demand.
+
+    Indexed as the float32 tensor of a :class:`TensorData` is: ``self[rows]``
+    (a tensor or array of row numbers, or a slice) densifies those rows of
+    the matrix only, in that order, and returns ``normalize(dense_rows)``
+    as a tensor. The memory it takes is one batch, never the dense matrix.
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix or array of shape (n_samples, n_features)
+        Never modified.
+    normalize : callable
+        Maps dense rows (an ndarray) to the network's input, a float32
+        ndarray of the same shape (``BaseAutoencoder._normalize``).
+    """
+
+    def __init__(self, X, normalize):
+        self.X = X
+        self.normalize = normalize
+        self.shape = X.shape
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        if isinstance(rows, torch.Tensor):
+            rows = rows.numpy()
+        if not isinstance(rows, slice):
+            rows = np.asarray(rows, dtype=np.intp)
+            if rows.ndim == 0:  # one row: a 1-D tensor, as a tensor's X[i]
+                return self[rows.reshape(1)][0]
+        return torch.from_numpy(self.normalize(self.X[rows].toarray()))
+
+
 class TensorData(torch.utils.data.Dataset):
     """A data set held as one 2-D float32 tensor ``(n_samples, n_features)``,
     or the rows ``indices`` of it.
 
     The target of an autoencoder is its input, so there is no ``y``. A
     training and a validation split index into the same tensor: neither is
-    a copy of the data.
+    a copy of the data. ``X`` may be an ndarray (used as a tensor without a
+    copy) or a :class:`SparseRowBatches`, indexed as the tensor would be.
     """
 
     def __init__(self, X, indices=None):
-        self.X = X
+        self.X = torch.from_numpy(X) if isinstance(X, np.ndarray) else X
         self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
 
     def __len__(self):

@@ -141,7 +141,7 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
 
         Parameters
         ----------
-        X : {array-like, DataFrame, memmap} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, DataFrame, memmap} of shape (n_samples, n_features)
             A memmap, h5py or zarr array is read and validated chunk by
             chunk, as in :meth:`transform`.
 
@@ -182,7 +182,7 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
         y : None
             Ignored.
 

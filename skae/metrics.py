@@ -19,8 +19,9 @@ the same reconstruction error, so that one
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import _safe_indexing, gen_batches
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 __all__ = ["neg_mean_squared_reconstruction_error", "reconstruction_error"]
 
@@ -39,9 +40,11 @@ def reconstruction_error(estimator, X):
     ----------
     estimator : fitted transformer with ``transform`` and ``inverse_transform``
         PCA, a skae estimator, a Pipeline of such steps...
-    X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features) \
+            or (n_samples, ...)
         Data in the estimator's input space (images in their own shape
-        where the estimator takes them).
+        where the estimator takes them). A sparse matrix is densified one
+        chunk of rows at a time.
 
     Returns
     -------
@@ -65,13 +68,14 @@ def reconstruction_error(estimator, X):
             "PCA or a skae estimator."
         )
     check_is_fitted(estimator)
-    n_samples = len(X)
+    n_samples = _num_samples(X)
     if n_samples == 0:
         raise ValueError("X has 0 samples: the reconstruction error needs at least one.")
     errors = np.empty(n_samples)
     for rows in gen_batches(n_samples, _CHUNK_ROWS):
         chunk = _safe_indexing(X, rows)
-        original = np.asarray(chunk, dtype=np.float64)
+        original = chunk.toarray() if sp.issparse(chunk) else chunk
+        original = np.asarray(original, dtype=np.float64)
         restored = np.asarray(estimator.inverse_transform(estimator.transform(chunk)))
         difference = original.reshape(len(original), -1) - restored.reshape(len(original), -1)
         errors[rows] = np.mean(difference**2, axis=1)
@@ -90,7 +94,8 @@ def neg_mean_squared_reconstruction_error(estimator, X, y=None):
     Parameters
     ----------
     estimator : fitted transformer with ``transform`` and ``inverse_transform``
-    X : {array-like, DataFrame} of shape (n_samples, n_features) or (n_samples, ...)
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features) \
+            or (n_samples, ...)
     y : None
         Ignored; present for the scorer signature.
 

@@ -571,7 +571,7 @@ BAD_FITS = [
     ("n_components", lambda X: (X, {"n_components": 65}), ValueError, "n_components"),
     ("max_epochs_0", lambda X: (X, {"max_epochs": 0}), InvalidParameterError, "max_epochs"),
     ("max_epochs_neg", lambda X: (X, {"max_epochs": -1}), InvalidParameterError, "max_epochs"),
-    ("sparse", lambda X: (sp.csr_matrix(X), {}), TypeError, "[Ss]parse"),
+    ("sparse_nan", lambda X: (sp.csr_matrix(_with_nan(X)), {}), ValueError, "NaN"),
     (
         "hidden_layer_sizes",
         lambda X: (X, {"hidden_layer_sizes": (0,)}),
@@ -624,8 +624,8 @@ def test_transform_and_inverse_transform_errors(digits01, make_ae):
         ae.transform(_with_nan(X))
     with pytest.raises(ValueError, match="2D array"):
         ae.transform(X[0])
-    with pytest.raises(TypeError):
-        ae.transform(sp.csr_matrix(X))
+    with pytest.raises(ValueError, match="features"):
+        ae.transform(sp.csr_matrix(X[:, :10]))
 
     Z = ae.transform(X)
     with pytest.raises(ValueError, match="n_components"):
@@ -634,6 +634,8 @@ def test_transform_and_inverse_transform_errors(digits01, make_ae):
         ae.inverse_transform(X)  # data instead of codes
     with pytest.raises(ValueError, match="NaN"):
         ae.inverse_transform(_with_nan(Z))
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        ae.inverse_transform(sp.csr_matrix(Z))  # codes are dense
     # The errors did not break the fitted estimator.
     np.testing.assert_array_equal(ae.transform(X), Z)
 
