@@ -101,36 +101,6 @@ class LastEpochWeights(Callback):
         self.checkpoint_ = (len(net.history), copy.deepcopy(net.module_.state_dict()))
 
 
-def batch_bounds(n_rows, batch_size):
-    """Where each of a pass's ``ceil(n_rows / batch_size)`` mini-batches starts,
-    and where the last one ends.
-
-    Batches hold ``batch_size`` rows and the last one the rest, unless the
-    rest is under half a batch: then the rows are spread evenly over the
-    batches (sizes differing by at most one). A last batch of a few rows
-    would take an optimizer step as large as a full batch's (Adam scales its
-    steps, not by the batch) from a far noisier gradient: on 133 training
-    rows at ``batch_size=128``, a step on 5 rows every epoch made the
-    training loss jump tenfold and the plateau test end training early
-    (``benchmarks/bench_seed_spread.py``).
-
-    Parameters
-    ----------
-    n_rows : int
-    batch_size : int
-
-    Returns
-    -------
-    bounds : list of int of length ``ceil(n_rows / batch_size) + 1``
-        Batch ``i`` holds rows ``bounds[i]:bounds[i + 1]``.
-    """
-    n_batches = max(1, math.ceil(n_rows / batch_size))
-    rest = n_rows - (n_batches - 1) * batch_size
-    if 2 * rest >= batch_size:
-        return [*range(0, n_rows, batch_size), n_rows] if n_rows else [0, 0]
-    return [i * n_rows // n_batches for i in range(n_batches + 1)]
-
-
 # The colour codes skorch's PrintLog writes around its table's cells.
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -213,10 +183,8 @@ class IndexBatches:
 
     Each pass draws a fresh permutation from torch's global generator when
     ``shuffle`` is true (the estimator seeds it from ``random_state``). A batch
-    is ``(X_batch, X_batch)``: input and target are the same tensor. Batch
-    sizes come from :func:`batch_bounds` (no last batch of a few rows). With
-    ``pad=True`` (inference) every batch has ``batch_size`` rows, the last
-    one padded with zero rows.
+    is ``(X_batch, X_batch)``: input and target are the same tensor. With
+    ``pad=True`` the last batch is padded with zero rows to ``batch_size``.
     Batches stay on the host; skorch moves each one to ``net.device`` in
     ``infer``.
     """
@@ -234,12 +202,8 @@ class IndexBatches:
 
     def __iter__(self):
         order = torch.randperm(self.n) if self.shuffle else None
-        if self.pad:
-            bounds = [*range(0, self.n, self.batch_size), self.n]
-        else:
-            bounds = batch_bounds(self.n, self.batch_size)
-        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-            rows = slice(start, stop)
+        for start in range(0, self.n, self.batch_size):
+            rows = slice(start, start + self.batch_size)
             if order is not None:
                 rows = order[rows]
             if self.indices is not None:
@@ -319,7 +283,7 @@ class BlockBatches:
     buffer) are shuffled and cut into batches of ``batch_size``; only the
     pass's last batch may be smaller. When all rows fit in one buffer, the
     blocks are read in order and the batches are those of
-    :class:`IndexBatches` on the same rows (:func:`batch_bounds`). Without ``shuffle`` (validation)
+    :class:`IndexBatches` on the same rows. Without ``shuffle`` (validation)
     the rows come in order. A batch is ``(X_batch, X_batch)``.
     """
 
@@ -357,16 +321,9 @@ class BlockBatches:
                     yield rows[start : start + size], rows[start : start + size]
                 left = rows[n_full:] if n_full < len(rows) else None
         else:
-            buffers = self._buffers()
-            for blocks in buffers:
+            for blocks in self._buffers():
                 rows = self.dataset.read_blocks(blocks, head=left)
                 order = torch.randperm(len(rows))
-                if len(buffers) == 1:  # the batches of IndexBatches
-                    bounds = batch_bounds(len(rows), size)
-                    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-                        batch = rows[order[start:stop]]
-                        yield batch, batch
-                    return
                 n_full = len(rows) // size * size
                 for start in range(0, n_full, size):
                     batch = rows[order[start : start + size]]
