@@ -18,12 +18,13 @@ from ._parameters import Attr, Param
 from ._runtime import LR_SCHEDULES, OPTIMIZERS
 
 # Why every estimator's n_components defaults to 2 (one sentence, shared).
-N_COMPONENTS_DEFAULT_DOC = """The default, 2, is every skae estimator's, as
-    for scikit-learn's nonlinear embeddings (:class:`~sklearn.manifold.Isomap`,
-    :class:`~sklearn.manifold.TSNE`) and
-    :class:`~sklearn.decomposition.TruncatedSVD`: a code that can be plotted
-    and that any data of two or more features admits; choose the width for
-    your data (e.g. by a grid search)."""
+N_COMPONENTS_DEFAULT_DOC = (  # one line: it goes into descriptions of any indentation
+    "The default, 2, is every skae estimator's, as for scikit-learn's nonlinear "
+    "embeddings (:class:`~sklearn.manifold.Isomap`, :class:`~sklearn.manifold.TSNE`) "
+    "and :class:`~sklearn.decomposition.TruncatedSVD`: a code that can be plotted "
+    "and that any data of two or more features admits; choose the width for your "
+    "data (e.g. by a grid search)."
+)
 
 N_COMPONENTS = Param(
     "n_components",
