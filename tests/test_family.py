@@ -601,7 +601,7 @@ def test_sparse_l1_dead_units_warn():
     assert np.sum(est.mean_activation_ == 0.0) >= 1
     # Sigmoid codes never die, so the KL penalty gives no such warning.
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.filterwarnings("error", message=".*ReLU code units", category=ConvergenceWarning)
         sae(sparsity="kl", sparsity_weight=10.0, max_epochs=20).fit(X)
 
 

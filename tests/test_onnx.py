@@ -167,7 +167,7 @@ def test_errors(digits300):
         skae_onnx.to_onnx(est, opset=17)
     with pytest.raises(ValueError, match="features"):
         skae_onnx.to_onnx(est, X[:2, :10])
-    with pytest.raises(ValueError, match="n_components=2"):
+    with pytest.raises(ValueError, match="n_components_=2"):
         skae_onnx.to_onnx(est, X[:2], method="inverse_transform")
     with pytest.raises(TypeError, match="skl2onnx.to_onnx"):
         skae_onnx.to_onnx(StandardScaler().fit(X))

@@ -265,7 +265,7 @@ def test_documented_defaults_match_the_signature(cls):
 
 @pytest.mark.parametrize(
     "cls, default",
-    [(AutoencoderTransformer, 2), (DenoisingAutoencoder, 32), (SparseAutoencoder, 32)],
+    [(AutoencoderTransformer, 2), (DenoisingAutoencoder, 2), (SparseAutoencoder, 2)],
 )
 def test_n_components_defaults(cls, default):
     assert cls().n_components == default
