@@ -360,7 +360,6 @@ class BaseAutoencoder(
             self._train(X, Xn, seed, early=early, partial=partial)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def _check_code_width(self, n_features):
         """Refuse (``_overcomplete == "error"``) or warn of (``"warn"``) a code
         wider than the input.
@@ -937,6 +936,10 @@ class BaseAutoencoder(
 
         Raises
         ------
+        FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError
+            If ``path``'s folder does not exist or is a file, ``path`` is a
+            folder, or this user may not write there: checked before any
+            work, the message names the folder.
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
         ValueError
@@ -946,6 +949,8 @@ class BaseAutoencoder(
 
         See Also
         --------
+        skae.save : The same for a whole Pipeline, ColumnTransformer or
+            FeatureUnion holding skae estimators.
         skae.load : Read the file back.
         """
         return save(self, path)
