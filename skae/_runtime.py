@@ -38,7 +38,7 @@ LR_SCHEDULES = ("cooldown", "onecycle", "cosine", "constant")
 # Optimizers whose fused kernel (one pass over all parameters a step, instead
 # of a loop of small tensor ops) skae turns on where torch has it: the same
 # update up to float rounding; the dense default's MNIST fit took 100 s
-# instead of 113 s on 2 CPU cores (skae compare, README).
+# instead of 113 s on 2 CPU cores (skae compare, docs/results.md).
 FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
 FUSED_DEVICE_TYPES = ("cpu", "cuda")
 
