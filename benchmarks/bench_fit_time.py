@@ -45,8 +45,8 @@ from torch import nn
 from torch.nn import functional as F
 
 import skae
+from skae._device import torch_seed
 from skae._nn import AutoencoderModule, DenseDecoder, DenseEncoder
-from skae._runtime import torch_seed
 from skae.datasets import load_mnist
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

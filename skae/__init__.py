@@ -4,7 +4,7 @@ from ._autoencoder import AutoencoderTransformer, ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._io import load, save
 from ._ordered import CodePrefix
-from ._runtime import learning_rates
+from ._schedules import learning_rates
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 from ._version import __version__ as __version__

@@ -33,7 +33,6 @@ weights, optimizer state and history.
 
 from __future__ import annotations
 
-import copy
 import math
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -48,56 +47,34 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from skorch.callbacks import ProgressBar
-from skorch.helper import predefined_split
-from skorch.utils import noop
 from tqdm.auto import tqdm
 
 from . import _chunked
 from ._architectures import build_custom_module, check_custom_shapes
+from ._batches import INFERENCE_BATCH_SIZE
 from ._chunked import ChunkedRows, is_out_of_core, validate_chunked
 from ._common_params import RUN_PARAMS
+from ._device import resolve_device, seeded, torch_seed
 from ._io import register_estimator_class, save
 from ._losses import AutoencoderLoss
-from ._net import (
-    INFERENCE_BATCH_SIZE,
-    AutoencoderNet,
-    BlockData,
-    FitInterrupted,
-    LastEpochWeights,
-    TensorData,
-    TrainingInterrupted,
-    interrupt_on_sigint,
-)
+from ._net import AutoencoderNet, FitInterrupted
 from ._nn import AutoencoderModule
-from ._runtime import (
-    EarlyStoppingWithCooldown,
-    lr_schedule_callback,
-    resolve_device,
-    resolve_lr,
-    resolve_optimizer,
-    seeded,
-    torch_seed,
-)
+from ._optim import resolve_lr, resolve_optimizer
 from ._sparse_input import ACCEPT_SPARSE, SparseRows, sparse_rows
+from ._training import (
+    changed_params,
+    check_validation_rows,
+    history_attributes,
+    network_params,
+    plan_run,
+    still_improving,
+    training_data,
+)
 
 # With verbose >= 1, transform / inverse_transform / score_samples show a
 # progress bar from this many rows on (a fraction of a second below it).
 PROGRESS_MIN_ROWS = 10_000
-
-
-def _same_param(a, b):
-    """Whether two values of a parameter are the same (sequences by their items)."""
-    if a is b:
-        return True
-    if isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple, np.ndarray)):
-        return len(a) == len(b) and all(_same_param(x, y) for x, y in zip(a, b, strict=True))
-    try:
-        return bool(a == b)
-    except Exception:  # an object without a boolean ==
-        return False
 
 
 class BaseAutoencoder(
@@ -197,7 +174,7 @@ class BaseAutoencoder(
         try:
             self._fit(X)
         except FitInterrupted:
-            raise  # Ctrl-C: the completed epochs are kept (see _record_history)
+            raise  # Ctrl-C: the completed epochs are kept (AutoencoderNet.train_run)
         except BaseException:
             self._forget_fit()
             raise
@@ -314,12 +291,7 @@ class BaseAutoencoder(
         self.n_components_ = self.n_components
         # partial_fit has no validation split (as MLPRegressor's).
         early = self.early_stopping and not partial
-        if n_samples < (2 if early else 1):
-            raise ValueError(
-                f"n_samples={n_samples} is too few to hold out a validation "
-                "split for early_stopping=True: pass more samples or set "
-                "early_stopping=False."
-            )
+        check_validation_rows(n_samples, early)
         if isinstance(X, (ChunkedRows, SparseRows)):
             # Data larger than memory: one pass validates it and gives the
             # scaling statistics; training reads it again, block by block.
@@ -356,7 +328,7 @@ class BaseAutoencoder(
             net = self._make_net(module, loss_name, device, corruption=self._corruption(Xn_range))
             self.net_ = net.initialize()
             self.reconstruction_loss_ = loss_name
-            self._net_params = self._network_params()
+            self._net_params = network_params(self)
             self._train(X, Xn, seed, early=early, partial=partial)
         return self
 
@@ -391,8 +363,7 @@ class BaseAutoencoder(
         how = "partial_fit" if partial else "fit with warm_start=True"
         X = self._check_continued_rows(X, how)
         self._check_unchanged_params(how)
-        chunked = isinstance(X, ChunkedRows)
-        if chunked:
+        if isinstance(X, ChunkedRows):
             stats = X.scan(moments=False)  # validates every row
             x_min, x_max = stats.min.min, stats.max.max
         else:
@@ -411,45 +382,37 @@ class BaseAutoencoder(
                 "with output_activation='identity'."
             )
         early = self.early_stopping and not partial
-        if early and len(X) < 2:
-            raise ValueError(
-                f"n_samples={len(X)} is too few to hold out a validation split for "
-                "early_stopping=True: pass more samples or set early_stopping=False."
-            )
+        check_validation_rows(len(X), early)
         Xn = self._network_input(X)
         seed = torch_seed(self.random_state)
         # A seed of its own for each continuation, drawn from random_state and
         # the epochs run so far: a sequence of calls is reproducible, and its
         # epochs do not repeat the batch order or noise of the first fit's.
         run_seed = int(np.random.SeedSequence([seed, self.n_iter_]).generate_state(1)[0])
-        before = self._training_state()
+        before = self.net_.snapshot(), self._fitted_attributes()
         try:
             with seeded(run_seed, self.net_.device):
                 self._train(X, Xn, seed, early=early, partial=partial)
         except FitInterrupted:
             raise  # completed epochs are kept, as in fit
-        except KeyboardInterrupt:
-            self._restore_training_state(before)
-            raise FitInterrupted(
-                f"{how} interrupted before an epoch completed: {type(self).__name__} is left "
-                f"as it was before the call (n_iter_={self.n_iter_})."
-            ) from None
-        except BaseException:
-            self._restore_training_state(before)
+        except BaseException as exc:
+            self.net_.restore(before[0])
+            for name in self._fitted_attributes():
+                delattr(self, name)
+            vars(self).update(before[1])
+            if isinstance(exc, KeyboardInterrupt):
+                raise FitInterrupted(
+                    f"{how} interrupted before an epoch completed: {type(self).__name__} is "
+                    f"left as it was before the call (n_iter_={self.n_iter_})."
+                ) from None
             raise
 
     def _train(self, X, Xn, split_seed, *, early, partial):
         """Train ``net_`` on the network's input ``Xn`` (``X`` normalised: see
-        :meth:`_network_input`) and record the result: one epoch
-        (``partial``) or up to ``max_epochs``. For data read by chunks (``X``
-        a :class:`~skae._chunked.ChunkedRows`), ``Xn`` is None: see
-        :meth:`_block_data`.
-
-        ``net_`` is initialized: new, or the fitted one continued. Its
-        training settings (epochs, batch size, learning rate, split,
-        callbacks) are set from the current parameters; skorch's
-        ``NeuralNet.partial_fit`` then trains on from its current weights,
-        optimizer state and history. Run inside :func:`seeded`.
+        :meth:`_network_input`; None for data read by chunks) and set the
+        fitted attributes of the run: one epoch (``partial``) or up to
+        ``max_epochs``. ``net_`` is new or the fitted one continued
+        (:meth:`skae._net.AutoencoderNet.train_run`). Run inside :func:`seeded`.
 
         Raises
         ------
@@ -460,181 +423,48 @@ class BaseAutoencoder(
         KeyboardInterrupt
             On Ctrl-C before an epoch of this call completed.
         """
-        net = self.net_
-        n_samples, n_features = X.shape
-        if Xn is None:
-            train_data, valid_data = self._block_data(X, split_seed, early=early)
-        elif early:
-            train_idx, valid_idx = train_test_split(
-                np.arange(n_samples), test_size=self.validation_fraction, random_state=split_seed
-            )
-            valid_data = TensorData(Xn, np.sort(valid_idx))
-            train_data = TensorData(Xn, np.sort(train_idx))
-        else:
-            train_data, valid_data = TensorData(Xn), None
-        train_split = None if valid_data is None else predefined_split(valid_data)
-        max_epochs = 1 if partial else self._max_epochs(len(train_data))
-        lr = resolve_lr(self.lr, None if partial else len(train_data))
-        net.set_params(
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            verbose=self.verbose,
-            lr=lr,
+        train_data, valid_data = training_data(
+            X,
+            Xn,
+            self._normalize,
+            early=early,
+            validation_fraction=self.validation_fraction,
+            split_seed=split_seed,
         )
-        # partial_fit knows no horizon: it trains at the constant lr (which
-        # set_params(lr=...) may change between calls: skae.learning_rates).
-        schedule = "constant" if partial else self.lr_schedule
-        n_steps = max_epochs * math.ceil(len(train_data) / self.batch_size)
-        # New callbacks when their parameters changed; otherwise the net's own
-        # carry on (each resets itself at on_train_begin), so that a run of
-        # partial_fit calls logs as one training (verbose) rather than many,
-        # also when each call has its own lr.
-        settings = (n_features, early, self.tol, self.n_iter_no_change, bool(self.verbose))
-        settings += (schedule,) if schedule == "constant" else (schedule, lr, n_steps)
-        settings += tuple(id(cb) for cb in self.callbacks or ())
-        if getattr(net, "_skae_callback_settings", None) != settings:
-            scheduler = lr_schedule_callback(schedule, lr, n_steps)
-            net.callbacks = self._callbacks(n_features, early, scheduler)
-            net.initialize_callbacks()
-            net._skae_callback_settings = settings
-        n_before = len(net.history)
-        interrupted = False
-        with interrupt_on_sigint():
-            try:
-                net.partial_fit(train_data)
-            except TrainingInterrupted:
-                interrupted = True
-            finally:
-                # The fitted estimator must not keep the training data alive.
-                net.train_split = None
-        del train_data, valid_data, train_split
-        n_epochs = self._record_history(net, n_before, interrupted, early)
-        self.lr_ = lr
-        self.stopped_early_ = not (partial or interrupted) and n_epochs < max_epochs
-        if not (partial or interrupted) and n_epochs == max_epochs:
-            self._warn_if_still_improving(net.history[n_before:], early, n_features)
+        run = plan_run(self, len(train_data), X.shape[1], early=early, partial=partial)
+        rows, best, interrupted = self.net_.train_run(train_data, valid_data, run)
+        del train_data, valid_data
+        previous = {k: v for k, v in vars(self).items() if k.endswith("curve_") or k == "n_iter_"}
+        vars(self).update(history_attributes(previous, rows, best, early))
+        self.lr_ = run.lr
+        self.stopped_early_ = not (partial or interrupted) and len(rows) < run.max_epochs
+        if not (partial or interrupted) and len(rows) == run.max_epochs:
+            monitor = "valid_loss" if early else "train_loss"
+            fall = still_improving([r[monitor] for r in rows], run.patience, run.threshold)
+            if fall is not None:
+                warnings.warn(
+                    f"{type(self).__name__} reached max_epochs={run.max_epochs} while its "
+                    f"{'validation' if early else 'training'} loss still fell by {fall:.2g} "
+                    f"an epoch over the last {min(run.patience, len(rows) - 1)} epochs, more "
+                    f"than tol ({run.threshold:.2g} for this loss): raise max_epochs to "
+                    "train it fully.",
+                    ConvergenceWarning,
+                    stacklevel=5,
+                )
         self._after_fit(X)
         if interrupted:
             kept = self.best_epoch_ if early else self.n_iter_
             warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {n_epochs} completed "
+                f"Training was interrupted (KeyboardInterrupt) after {len(rows)} completed "
                 f"epoch(s): {type(self).__name__} keeps the weights of epoch {kept} "
                 f"(n_iter_={self.n_iter_}). Call fit again to train it fully.",
                 ConvergenceWarning,
                 stacklevel=5,
             )
             raise FitInterrupted(
-                f"fit interrupted after {n_epochs} completed epoch(s); the estimator keeps "
+                f"fit interrupted after {len(rows)} completed epoch(s); the estimator keeps "
                 "their weights."
             )
-
-    def _warn_if_still_improving(self, rows, early, n_features):
-        """Warn (``ConvergenceWarning``) when a fit that ran all of ``max_epochs``
-        ended while its monitored loss still fell by more than ``tol`` an epoch.
-
-        The fall is the best loss of the last ``n_iter_no_change`` epochs
-        against the best before them, per epoch: a slope, so that one noisy
-        epoch neither raises nor hides the warning, and a schedule that has
-        annealed its rate to 0 (where each epoch gains little) does not
-        warn. As :class:`~sklearn.neural_network.MLPRegressor` warns when
-        ``max_iter`` ends its fit before ``tol`` says it converged.
-
-        Parameters
-        ----------
-        rows : skorch history rows
-            The epochs of this fit.
-        early : bool
-            Whether the validation loss was monitored (``early_stopping``).
-        n_features : int
-        """
-        monitor = "valid_loss" if early else "train_loss"
-        curve = [row[monitor] for row in rows]
-        window = min(self.n_iter_no_change, len(curve) - 1)
-        if window < 1:
-            return
-        fall = (min(curve[:-window]) - min(curve[-window:])) / window
-        threshold = self.tol * (n_features if self._feature_reduction == "sum" else 1)
-        if fall > threshold:
-            loss = "validation" if early else "training"
-            warnings.warn(
-                f"{type(self).__name__} reached max_epochs={len(curve)} while its {loss} "
-                f"loss still fell by {fall:.2g} an epoch over the last {window} epochs, "
-                f"more than tol ({threshold:.2g} for this loss): raise max_epochs to train "
-                "it fully.",
-                ConvergenceWarning,
-                stacklevel=6,
-            )
-
-    def _block_data(self, X, split_seed, *, early):
-        """Training (and validation) data read block by block from ``X``, a
-        :class:`~skae._chunked.ChunkedRows`: two :class:`~skae._net.BlockData`,
-        the second None without ``early``.
-
-        ``X`` is cut into blocks of consecutive rows (:func:`skae._chunked.blocks`:
-        at most a chunk each, and at least ``MIN_BLOCKS`` of them). Early
-        stopping holds out ``validation_fraction`` of the *blocks*, chosen
-        as :func:`~sklearn.model_selection.train_test_split` chooses rows for
-        in-memory data, so that validation reads are sequential too.
-        """
-        blocks = _chunked.blocks(*X.shape)
-
-        def read(start, stop):
-            return self._normalize(X.read(start, stop))
-
-        sizes = {"read_rows": X.chunk_rows, "buffer_rows": _chunked.buffer_rows(X.shape[1])}
-        if not early:
-            return BlockData(read, blocks, **sizes), None
-        train_idx, valid_idx = train_test_split(
-            np.arange(len(blocks)), test_size=self.validation_fraction, random_state=split_seed
-        )
-        return (
-            BlockData(read, blocks[np.sort(train_idx)], **sizes),
-            BlockData(read, blocks[np.sort(valid_idx)], **sizes),
-        )
-
-    def _record_history(self, net, n_before, interrupted, early):
-        """Add this call's epochs (``net.history`` after row ``n_before``) to
-        ``n_iter_`` and the loss curves, and set ``best_epoch_``.
-
-        After an interrupt, only the completed epochs count, and the weights
-        go back to the last of them (or, with early stopping, to the best of
-        them, as an uninterrupted fit would end). ``validation_loss_curve_``
-        holds NaN for earlier epochs trained without a validation split.
-        Returns the number of epochs this call completed.
-
-        Raises
-        ------
-        KeyboardInterrupt
-            If the interrupt came before an epoch of this call completed:
-            there is nothing of it to keep.
-        """
-        callbacks = dict(net.callbacks_)
-        stopper = callbacks["early_stopping"]
-        if interrupted:
-            checkpoint = callbacks["last_epoch_weights"].checkpoint_
-            if checkpoint is None:
-                raise KeyboardInterrupt("fit interrupted in its first epoch: nothing was kept.")
-            n_history, weights = checkpoint
-            if early and stopper.best_model_weights_ is not None:
-                weights = stopper.best_model_weights_
-            net.module_.load_state_dict(weights)
-            del net.history[n_history:]  # the interrupted epoch's partial row
-        n_epochs = len(net.history) - n_before
-        rows = net.history[n_before:]
-        n_previous = getattr(self, "n_iter_", 0)
-        self.n_iter_ = n_previous + n_epochs
-        self.loss_curve_ = [*getattr(self, "loss_curve_", []), *(r["train_loss"] for r in rows)]
-        if early:
-            previous = getattr(self, "validation_loss_curve_", None) or [math.nan] * n_previous
-            self.validation_loss_curve_ = [*previous, *(r["valid_loss"] for r in rows)]
-            # skorch numbers epochs by their row in net.history.
-            self.best_epoch_ = n_previous + int(stopper.best_epoch_) - n_before
-            self.best_validation_loss_ = self.validation_loss_curve_[self.best_epoch_ - 1]
-        else:
-            self.validation_loss_curve_ = None
-            self.best_epoch_ = self.best_validation_loss_ = None
-        return n_epochs
 
     def _check_continued_rows(self, X, how):
         """``X`` validated against the fitted model for a continued training.
@@ -662,15 +492,6 @@ class BaseAutoencoder(
                 "new model on X."
             ) from None
 
-    def _network_params(self):
-        """The parameters the fitted network depends on (all but ``RUN_PARAMS``),
-        as they are now: the values a continued training must still have."""
-        return {
-            name: copy.copy(value) if isinstance(value, (dict, list)) else value
-            for name, value in self.get_params(deep=False).items()
-            if name not in RUN_PARAMS
-        }
-
     def _check_unchanged_params(self, how):
         """Refuse to continue training after a change of a parameter the network
         depends on (``n_components``, the architecture's, ``noise``...).
@@ -683,12 +504,7 @@ class BaseAutoencoder(
         built = getattr(self, "_net_params", None)
         if built is None:  # a pickle from before partial_fit existed
             return
-        now = self._network_params()
-        changed = [
-            f"{name}={now[name]!r} (fitted with {built[name]!r})"
-            for name in built
-            if name in now and not _same_param(built[name], now[name])
-        ]
+        changed = changed_params(built, network_params(self))
         if changed:
             fix = "call fit" if how == "partial_fit" else "set warm_start=False"
             raise ValueError(
@@ -697,27 +513,6 @@ class BaseAutoencoder(
                 f"change between trainings of one network: set the others back, or {fix} to "
                 "train a new one."
             )
-
-    def _training_state(self):
-        """What a continued training changes: weights, optimizer state, the
-        length of the history and the fitted attributes (to undo a failed call)."""
-        net = self.net_
-        return {
-            "module": copy.deepcopy(net.module_.state_dict()),
-            "optimizer": copy.deepcopy(net.optimizer_.state_dict()),
-            "n_history": len(net.history),
-            "attributes": self._fitted_attributes(),
-        }
-
-    def _restore_training_state(self, state):
-        net = self.net_
-        net.train_split = None
-        net.module_.load_state_dict(state["module"])
-        net.optimizer_.load_state_dict(state["optimizer"])
-        del net.history[state["n_history"] :]
-        for name in self._fitted_attributes():
-            delattr(self, name)
-        vars(self).update(state["attributes"])
 
     def _fit_scaling(self, X, stats=None):
         """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``,
@@ -840,48 +635,8 @@ class BaseAutoencoder(
         self.net_ = net
         if not hasattr(self, "n_components_"):  # a model file from before 0.3
             self.n_components_ = self.n_components
-        self._net_params = self._network_params()
+        self._net_params = network_params(self)
         return self
-
-    def _max_epochs(self, n_train):
-        """Resolve ``max_epochs="auto"``: a budget of optimizer steps, not epochs.
-
-        About ``auto_steps`` mini-batch updates of the architecture, as 10 to
-        ``auto_max_epochs`` epochs (200 dense, 400 conv): a large data set
-        (MNIST: 469 batches an epoch) gets ~20 epochs (~11 for conv), a small
-        one (a few hundred rows) the most epochs, fewer updates than the
-        budget.
-        """
-        if self.max_epochs != "auto":
-            return self.max_epochs
-        n_batches = math.ceil(n_train / self.batch_size)
-        architecture = self._architecture()
-        epochs = math.ceil(architecture.auto_steps / n_batches)
-        return int(np.clip(epochs, 10, architecture.auto_max_epochs))
-
-    def _callbacks(self, n_features, early_stopping, scheduler=None):
-        # tol is per feature: a loss summed over features (the VAE's) is
-        # compared with tol * n_features.
-        threshold = self.tol * (n_features if self._feature_reduction == "sum" else 1)
-        stopper = EarlyStoppingWithCooldown(
-            monitor="valid_loss" if early_stopping else "train_loss",
-            patience=self.n_iter_no_change,
-            threshold=threshold,
-            threshold_mode="abs",
-            load_best=early_stopping,
-            sink=print if self.verbose else noop,
-        )
-        progress = [("progress_bar", ProgressBar())] if self.verbose else []
-        schedule = [] if scheduler is None else [("lr_schedule", scheduler)]
-        return [
-            # First: it must see every completed epoch, also the one
-            # EarlyStopping ends training after.
-            ("last_epoch_weights", LastEpochWeights()),
-            ("early_stopping", stopper),
-            *schedule,
-            *progress,
-            *list(self.callbacks or []),
-        ]
 
     # ------------------------------------------------------------- hooks
     @abstractmethod
@@ -1011,7 +766,7 @@ class BaseAutoencoder(
         normalised as one float32 array; for sparse ``X``, its rows
         densified and normalised one batch at a time
         (:class:`~skae._net.SparseRowBatches`); None for data read by chunks
-        (:meth:`_block_data` reads it)."""
+        (:func:`skae._training.training_data` reads it by blocks)."""
         if isinstance(X, ChunkedRows):
             return None
         if isinstance(X, SparseRows):

@@ -14,8 +14,9 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._architectures import CUSTOM_MODULE_PARAMS
+from ._optim import OPTIMIZERS
 from ._parameters import Attr, Param
-from ._runtime import LR_SCHEDULES, OPTIMIZERS
+from ._schedules import LR_SCHEDULES
 
 # Why every estimator's n_components defaults to 2 (one sentence, shared).
 N_COMPONENTS_DEFAULT_DOC = (  # one line: it goes into descriptions of any indentation

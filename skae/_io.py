@@ -60,7 +60,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._runtime import resolve_device
+from ._device import resolve_device
 from ._version import __version__
 
 FORMAT = "skae.model"

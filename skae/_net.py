@@ -1,18 +1,12 @@
-"""Training layer: one skorch ``NeuralNet`` subclass and its batching.
+"""Training layer: the skorch ``NeuralNet`` that trains a skae network.
 
 skorch owns the training loop, the callbacks, the history, the devices and
-the inference iteration. This module changes them only through skorch's
-hooks:
+the inference iteration. :class:`AutoencoderNet` changes them only through
+skorch's hooks:
 
-* ``get_dataset`` / ``get_iterator`` -- the data is held as *one* float32
-  tensor and mini-batches are cut from it by index, instead of skorch's
-  default ``DataLoader`` that collates one sample at a time;
-  ``benchmarks/bench_fit_time.py`` times both against a plain PyTorch loop.
-  Sparse data stays a scipy CSR matrix (:class:`SparseRowBatches`): a
-  batch cut by index is densified and normalised then, one batch at a time.
-  Data larger than memory (:mod:`skae._chunked`) is a :class:`BlockData`
-  instead: blocks of rows are read, normalised, into a shuffle buffer, and
-  batches are cut from the buffer by index in the same way;
+* ``get_dataset`` / ``get_iterator`` -- mini-batches cut by index from one
+  float32 tensor, a sparse matrix or blocks read from disk
+  (:mod:`skae._batches`);
 * ``train_step_single`` -- an optional corruption of the training batch
   (denoising), then skorch's own training step;
 * ``get_loss`` -- skorch's loss, refused when it is not finite;
@@ -20,30 +14,41 @@ hooks:
   function of the module (``encode``, ``decode``, a per-sample loss), not
   only its ``forward``.
 
-The loss terms live in :mod:`skae._losses`, the networks in :mod:`skae._nn`.
+and owns a training call from start to end: :meth:`AutoencoderNet.train_run`
+takes a :class:`TrainingRun` (epochs, rate, schedule, stopping rule), sets
+up its callbacks (:mod:`skae._callbacks`, :mod:`skae._schedules`), trains on
+from the current weights with skorch's ``partial_fit``, turns a Ctrl-C into
+the weights of the last completed (or best) epoch, and returns the epochs it
+ran; :meth:`~AutoencoderNet.snapshot` / :meth:`~AutoencoderNet.restore`
+undo a failed continued training. The loss terms live in
+:mod:`skae._losses`, the networks in :mod:`skae._nn`.
 """
 
 from __future__ import annotations
 
 import copy
-import math
-import re
 import signal
-import sys
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, PrintLog
+from skorch.callbacks import ProgressBar
 from skorch.dataset import unpack_data
-from skorch.utils import to_tensor
+from skorch.helper import predefined_split
+from skorch.utils import noop, to_tensor
 
-# Rows per inference batch. Every inference batch has exactly this many rows
-# (the last one is padded), so that a row's result never depends, even in
-# the last bit, on how many rows came with it.
-INFERENCE_BATCH_SIZE = 256
+from ._batches import (
+    INFERENCE_BATCH_SIZE,
+    BlockBatches,
+    BlockData,
+    IndexBatches,
+    PaddedTensorData,
+    TensorData,
+)
+from ._callbacks import EarlyStoppingWithCooldown, LastEpochWeights, PlainPrintLog
+from ._schedules import lr_schedule_callback
 
 # The function ``infer`` applies while ``apply_batched`` runs, per thread and
 # per net: two threads may transform with one fitted estimator at once.
@@ -86,251 +91,78 @@ def interrupt_on_sigint():
         signal.signal(signal.SIGINT, previous)
 
 
-class LastEpochWeights(Callback):
-    """Keeps a copy of the weights after each completed epoch.
-
-    ``checkpoint_`` is ``(n_epochs_completed, state_dict)``, set in one
-    assignment, so that an interrupt during an epoch leaves the last
-    completed one to return to.
-    """
-
-    def on_train_begin(self, net, **kwargs):
-        self.checkpoint_ = None
-
-    def on_epoch_end(self, net, **kwargs):
-        self.checkpoint_ = (len(net.history), copy.deepcopy(net.module_.state_dict()))
-
-
-# The colour codes skorch's PrintLog writes around its table's cells.
-_ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class PlainPrintLog(PrintLog):
-    """skorch's ``PrintLog`` (the ``verbose`` log of each epoch), without its
-    ANSI colour codes where standard output is not a terminal (a file, a
-    pipe, a CI log)."""
-
-    def table(self, row):
-        text = super().table(row)
-        if getattr(sys.stdout, "isatty", lambda: False)():
-            return text
-        return _ANSI_CODES.sub("", text)
-
-
-class SparseRowBatches:
-    """Rows of a scipy.sparse CSR matrix as the network's input, densified on demand.
-
-    Indexed as the float32 tensor of a :class:`TensorData` is: ``self[rows]``
-    (a tensor or array of row numbers, or a slice) densifies those rows of
-    the matrix only, in that order, and returns ``normalize(dense_rows)``
-    as a tensor. The memory it takes is one batch, never the dense matrix.
+@dataclass(frozen=True)
+class TrainingRun:
+    """One training call: how long, at what rate, and when to stop.
 
     Parameters
     ----------
-    X : scipy.sparse CSR matrix or array of shape (n_samples, n_features)
-        Never modified.
-    normalize : callable
-        Maps dense rows (an ndarray) to the network's input, a float32
-        ndarray of the same shape (``BaseAutoencoder._normalize``).
+    max_epochs : int
+        Epochs at most (1 for ``partial_fit``).
+    lr : float
+        The peak learning rate.
+    schedule : {"cooldown", "onecycle", "cosine", "constant"}
+        The learning-rate schedule over ``n_steps`` (:mod:`skae._schedules`).
+    n_steps : int
+        Optimizer steps the run makes if it runs all of ``max_epochs``.
+    early_stopping : bool
+        Monitor the validation loss (and keep its best epoch's weights)
+        rather than the training loss.
+    threshold : float
+        The least fall of the monitored loss that counts as an improvement,
+        in its units (``tol``).
+    patience : int
+        Epochs without improvement before stopping (``n_iter_no_change``).
+    verbose : int
+    callbacks : tuple, default=()
+        The user's skorch callbacks, run after skae's.
     """
 
-    def __init__(self, X, normalize):
-        self.X = X
-        self.normalize = normalize
-        self.shape = X.shape
+    max_epochs: int
+    lr: float
+    schedule: str
+    n_steps: int
+    early_stopping: bool
+    threshold: float
+    patience: int
+    verbose: int
+    callbacks: tuple = ()
 
-    def __len__(self):
-        return self.shape[0]
+    def callback_settings(self):
+        """What the callbacks depend on: a run with the same settings carries on
+        with the net's callbacks (each resets itself at ``on_train_begin``),
+        so that a run of ``partial_fit`` calls logs as one training."""
+        planned = () if self.schedule == "constant" else (self.lr, self.n_steps)
+        return (
+            self.early_stopping,
+            self.threshold,
+            self.patience,
+            bool(self.verbose),
+            self.schedule,
+            *planned,
+            *(id(cb) for cb in self.callbacks),
+        )
 
-    def __getitem__(self, rows):
-        if isinstance(rows, torch.Tensor):
-            rows = rows.numpy()
-        if not isinstance(rows, slice):
-            rows = np.asarray(rows, dtype=np.intp)
-            if rows.ndim == 0:  # one row: a 1-D tensor, as a tensor's X[i]
-                return self[rows.reshape(1)][0]
-        return torch.from_numpy(self.normalize(self.X[rows].toarray()))
-
-
-class TensorData(torch.utils.data.Dataset):
-    """A data set held as one 2-D float32 tensor ``(n_samples, n_features)``,
-    or the rows ``indices`` of it.
-
-    The target of an autoencoder is its input, so there is no ``y``. A
-    training and a validation split index into the same tensor: neither is
-    a copy of the data. ``X`` may be an ndarray (used as a tensor without a
-    copy) or a :class:`SparseRowBatches`, indexed as the tensor would be.
-    """
-
-    def __init__(self, X, indices=None):
-        self.X = torch.from_numpy(X) if isinstance(X, np.ndarray) else X
-        self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
-
-    def __len__(self):
-        return len(self.X) if self.indices is None else len(self.indices)
-
-    def __getitem__(self, i):
-        row = self.X[i] if self.indices is None else self.X[self.indices[i]]
-        return row, row
-
-
-class PaddedTensorData(TensorData):
-    """A :class:`TensorData` for inference: batches of a fixed size, the last padded."""
-
-
-class IndexBatches:
-    """Mini-batches of a :class:`TensorData`, cut from its tensor by index.
-
-    Each pass draws a fresh permutation from torch's global generator when
-    ``shuffle`` is true (the estimator seeds it from ``random_state``). A batch
-    is ``(X_batch, X_batch)``: input and target are the same tensor. With
-    ``pad=True`` the last batch is padded with zero rows to ``batch_size``.
-    Batches stay on the host; skorch moves each one to ``net.device`` in
-    ``infer``.
-    """
-
-    def __init__(self, dataset, batch_size, shuffle=False, pad=False):
-        self.X = dataset.X
-        self.indices = dataset.indices
-        self.n = len(dataset)
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.pad = pad
-
-    def __len__(self):
-        return math.ceil(self.n / self.batch_size)
-
-    def __iter__(self):
-        order = torch.randperm(self.n) if self.shuffle else None
-        for start in range(0, self.n, self.batch_size):
-            rows = slice(start, start + self.batch_size)
-            if order is not None:
-                rows = order[rows]
-            if self.indices is not None:
-                rows = self.indices[rows]
-            batch = self.X[rows]
-            if self.pad and len(batch) < self.batch_size:
-                filler = batch.new_zeros((self.batch_size - len(batch), *batch.shape[1:]))
-                batch = torch.cat([batch, filler])
-            yield batch, batch
-
-
-class BlockData(torch.utils.data.Dataset):
-    """Rows of data too large for memory, read block by block when batched.
-
-    ``read(start, stop)`` returns rows ``start:stop`` of the data as the
-    network's input: a float32 ndarray ``(stop - start, n_features)``. The
-    data set is the rows of ``blocks``, ranges ``[start, stop)`` in
-    increasing order that do not overlap; a training and a validation split
-    are two sets of blocks of the same data. Adjacent blocks are read
-    together, up to ``read_rows`` rows a read; in training
-    (:class:`BlockBatches`) ``buffer_rows`` rows are mixed at a time.
-    """
-
-    def __init__(self, read, blocks, *, read_rows, buffer_rows):
-        self.read = read
-        self.blocks = np.asarray(blocks, dtype=np.int64).reshape(-1, 2)
-        self.read_rows = read_rows
-        self.buffer_rows = buffer_rows
-        self._ends = np.cumsum(self.blocks[:, 1] - self.blocks[:, 0])
-
-    def __len__(self):
-        return int(self._ends[-1]) if len(self._ends) else 0
-
-    def __getitem__(self, i):
-        i = range(len(self))[i]
-        b = int(np.searchsorted(self._ends, i, side="right"))
-        start = self.blocks[b, 0] + i - (self._ends[b - 1] if b else 0)
-        row = torch.from_numpy(self.read(int(start), int(start) + 1))[0]
-        return row, row
-
-    def pieces(self, blocks):
-        """Tensors of the rows of ``blocks`` (in their order), one per read:
-        runs of adjacent blocks, cut at ``read_rows`` rows."""
-        runs = []
-        for start, stop in blocks:
-            if runs and runs[-1][1] == start:
-                runs[-1][1] = stop
-            else:
-                runs.append([start, stop])
-        for start, stop in runs:
-            for a in range(start, stop, self.read_rows):
-                yield torch.from_numpy(self.read(int(a), int(min(a + self.read_rows, stop))))
-
-    def read_blocks(self, blocks, head=None):
-        """One tensor: ``head`` (rows already read), then the rows of ``blocks``."""
-        n_head = 0 if head is None else len(head)
-        n_rows = n_head + int((blocks[:, 1] - blocks[:, 0]).sum())
-        out = None
-        position = n_head
-        for piece in self.pieces(blocks):
-            if out is None:
-                out = piece.new_empty((n_rows, *piece.shape[1:]))
-                if n_head:
-                    out[:n_head] = head
-            out[position : position + len(piece)] = piece
-            position += len(piece)
-        return head if out is None else out
-
-
-class BlockBatches:
-    """Mini-batches of a :class:`BlockData`: reads stay sequential, batches mixed.
-
-    In training (``shuffle=True``) each pass draws, from torch's global
-    generator (seeded by the estimator), an order of the blocks and cuts it
-    into buffers of about ``buffer_rows`` rows. The blocks of a buffer are
-    read in file order; its rows (with the few left over from the previous
-    buffer) are shuffled and cut into batches of ``batch_size``; only the
-    pass's last batch may be smaller. When all rows fit in one buffer, the
-    blocks are read in order and the batches are those of
-    :class:`IndexBatches` on the same rows. Without ``shuffle`` (validation)
-    the rows come in order. A batch is ``(X_batch, X_batch)``.
-    """
-
-    def __init__(self, dataset, batch_size, shuffle=False):
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-
-    def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
-
-    def _buffers(self):
-        data = self.dataset
-        if len(data) <= data.buffer_rows:
-            return [data.blocks]
-        order = data.blocks[torch.randperm(len(data.blocks)).numpy()]
-        sizes = order[:, 1] - order[:, 0]
-        buffers, first, filled = [], 0, 0
-        for i, size in enumerate(sizes):
-            if filled and filled + size > data.buffer_rows:
-                buffers.append(order[first:i])
-                first, filled = i, 0
-            filled += size
-        buffers.append(order[first:])
-        return [b[np.argsort(b[:, 0], kind="stable")] for b in buffers]
-
-    def __iter__(self):
-        size = self.batch_size
-        left = None
-        if not self.shuffle:
-            for piece in self.dataset.pieces(self.dataset.blocks):
-                rows = piece if left is None else torch.cat([left, piece])
-                n_full = len(rows) // size * size
-                for start in range(0, n_full, size):
-                    yield rows[start : start + size], rows[start : start + size]
-                left = rows[n_full:] if n_full < len(rows) else None
-        else:
-            for blocks in self._buffers():
-                rows = self.dataset.read_blocks(blocks, head=left)
-                order = torch.randperm(len(rows))
-                n_full = len(rows) // size * size
-                for start in range(0, n_full, size):
-                    batch = rows[order[start : start + size]]
-                    yield batch, batch
-                left = rows[order[n_full:]] if n_full < len(rows) else None
-        if left is not None:
-            yield left, left
+    def make_callbacks(self):
+        """skae's callbacks for this run, then the user's: a list of ``(name, callback)``."""
+        stopper = EarlyStoppingWithCooldown(
+            monitor="valid_loss" if self.early_stopping else "train_loss",
+            patience=self.patience,
+            threshold=self.threshold,
+            threshold_mode="abs",
+            load_best=self.early_stopping,
+            sink=print if self.verbose else noop,
+        )
+        scheduler = lr_schedule_callback(self.schedule, self.lr, self.n_steps)
+        return [
+            # First: it must see every completed epoch, also the one
+            # EarlyStopping ends training after.
+            ("last_epoch_weights", LastEpochWeights()),
+            ("early_stopping", stopper),
+            *([] if scheduler is None else [("lr_schedule", scheduler)]),
+            *([("progress_bar", ProgressBar())] if self.verbose else []),
+            *self.callbacks,
+        ]
 
 
 class AutoencoderNet(NeuralNet):
@@ -349,6 +181,87 @@ class AutoencoderNet(NeuralNet):
     def __init__(self, *args, corruption=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.corruption = corruption
+        # The TrainingRun.callback_settings() the callbacks were made for.
+        self.callback_settings_ = None
+
+    def train_run(self, train_data, valid_data, run):
+        """Train on from the current weights, optimizer state and history.
+
+        Parameters
+        ----------
+        train_data : TensorData or BlockData
+        valid_data : TensorData, BlockData or None
+            The validation split; required with ``run.early_stopping``.
+        run : TrainingRun
+
+        Returns
+        -------
+        rows : list of dict
+            The history rows of this run's completed epochs.
+        best : int or None
+            With early stopping, the position (1-based) in ``rows`` of the
+            epoch whose weights the net holds; else None.
+        interrupted : bool
+            Whether a Ctrl-C ended the run. The net then holds the weights
+            of the last completed epoch (with early stopping, of the best),
+            as an uninterrupted run would end.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On a Ctrl-C before an epoch of this run completed (nothing of it
+            to keep); the caller restores its :meth:`snapshot`.
+        """
+        self.set_params(
+            max_epochs=run.max_epochs,
+            lr=run.lr,
+            train_split=None if valid_data is None else predefined_split(valid_data),
+            verbose=run.verbose,
+        )
+        if run.callback_settings() != self.callback_settings_:
+            self.callbacks = run.make_callbacks()
+            self.initialize_callbacks()
+            self.callback_settings_ = run.callback_settings()
+        n_before = len(self.history)
+        interrupted = False
+        with interrupt_on_sigint():
+            try:
+                self.partial_fit(train_data)
+            except TrainingInterrupted:
+                interrupted = True
+            finally:
+                # The fitted net must not keep the training data alive.
+                self.train_split = None
+        callbacks = dict(self.callbacks_)
+        if interrupted:
+            checkpoint = callbacks["last_epoch_weights"].checkpoint_
+            if checkpoint is None:
+                raise KeyboardInterrupt("fit interrupted in its first epoch: nothing was kept.")
+            n_history, weights = checkpoint
+            best_weights = callbacks["early_stopping"].best_model_weights_
+            if run.early_stopping and best_weights is not None:
+                weights = best_weights
+            self.module_.load_state_dict(weights)
+            del self.history[n_history:]  # the interrupted epoch's partial row
+        rows = list(self.history[n_before:])
+        # skorch numbers epochs by their row in the history.
+        best = int(callbacks["early_stopping"].best_epoch_) - n_before
+        return rows, (best if run.early_stopping else None), interrupted
+
+    def snapshot(self):
+        """What a training call changes: weights, optimizer state, history length."""
+        return {
+            "module": copy.deepcopy(self.module_.state_dict()),
+            "optimizer": copy.deepcopy(self.optimizer_.state_dict()),
+            "n_history": len(self.history),
+        }
+
+    def restore(self, snapshot):
+        """Go back to a :meth:`snapshot`: undo a failed or interrupted training call."""
+        self.train_split = None
+        self.module_.load_state_dict(snapshot["module"])
+        self.optimizer_.load_state_dict(snapshot["optimizer"])
+        del self.history[snapshot["n_history"] :]
 
     def get_default_callbacks(self):
         """skorch's, with :class:`PlainPrintLog` as the epoch log."""

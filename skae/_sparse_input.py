@@ -20,8 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
+from ._batches import SparseRowBatches
 from ._chunked import ChunkStats
-from ._net import SparseRowBatches
 
 # What validate_data accepts as is; any other sparse format becomes CSR.
 ACCEPT_SPARSE = "csr"

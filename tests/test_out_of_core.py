@@ -25,8 +25,9 @@ from skae import (
     VariationalAutoencoder,
     _chunked,
 )
+from skae._batches import BlockBatches, BlockData
 from skae._chunked import ChunkedRows, is_out_of_core
-from skae._net import BlockBatches, BlockData
+from skae._training import training_data
 
 FAST = {"hidden_layer_sizes": (16,), "max_epochs": 3, "random_state": 0, "device": "cpu"}
 N_ROWS, N_FEATURES = 600, 64
@@ -337,13 +338,14 @@ def test_early_stopping_holds_out_whole_blocks(tmp_path, X):
     seed; the training split is the others."""
     est = AutoencoderTransformer(4, validation_fraction=0.2, **FAST)
     rows = ChunkedRows(_npy(tmp_path, X), est)
-    train, valid = est._block_data(rows, split_seed=0, early=True)
+    split = {"early": True, "validation_fraction": 0.2, "split_seed": 0}
+    train, valid = training_data(rows, None, np.asarray, **split)
     blocks = _chunked.blocks(N_ROWS, N_FEATURES)
     assert len(blocks) == 100  # 6 rows each
     held = {tuple(b) for b in valid.blocks}
     assert len(held) == 20 and held.isdisjoint(tuple(b) for b in train.blocks)
     assert len(train) + len(valid) == N_ROWS and len(valid) == 120
-    again, _ = est._block_data(rows, split_seed=0, early=True)
+    again, _ = training_data(rows, None, np.asarray, **split)
     np.testing.assert_array_equal(again.blocks, train.blocks)
 
 

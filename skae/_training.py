@@ -1,0 +1,251 @@
+"""What a fit asks of the training layer, from the estimator's parameters.
+
+The estimator (:mod:`skae._base`) validates the data and builds the network;
+the net (:class:`skae._net.AutoencoderNet`) runs a training call. In between,
+this module turns the estimator's parameters and data into what the net
+takes, and the net's history into fitted attributes:
+
+* :func:`training_data` -- the rows to train on and the validation split
+  (of rows, or of blocks of rows for data read from disk);
+* :func:`plan_run` -- a :class:`~skae._net.TrainingRun`: ``max_epochs="auto"``,
+  ``lr="auto"``, the schedule and the stopping rule resolved;
+* :func:`history_attributes` -- ``n_iter_``, the loss curves and the best
+  epoch after a run;
+* :func:`still_improving` -- whether a run ended at ``max_epochs`` with its
+  loss still falling (a ``ConvergenceWarning``);
+* :func:`network_params` / :func:`changed_params` -- the parameters a
+  continued training must leave as they were.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from . import _chunked
+from ._batches import BlockData, TensorData
+from ._common_params import RUN_PARAMS
+from ._net import TrainingRun
+from ._optim import resolve_lr
+
+__all__ = [
+    "changed_params",
+    "check_validation_rows",
+    "history_attributes",
+    "network_params",
+    "plan_run",
+    "still_improving",
+    "training_data",
+]
+
+
+def check_validation_rows(n_samples, early):
+    """Refuse too few rows to hold out a validation split.
+
+    Raises
+    ------
+    ValueError
+        If ``early`` (``early_stopping=True``) and ``n_samples < 2``, or if
+        ``n_samples < 1``.
+    """
+    if n_samples < (2 if early else 1):
+        raise ValueError(
+            f"n_samples={n_samples} is too few to hold out a validation "
+            "split for early_stopping=True: pass more samples or set "
+            "early_stopping=False."
+        )
+
+
+def training_data(X, Xn, normalize, *, early, validation_fraction, split_seed):
+    """The training data and the validation split (None without ``early``).
+
+    Parameters
+    ----------
+    X : ndarray, SparseRows or ChunkedRows
+        The validated rows.
+    Xn : ndarray, SparseRowBatches or None
+        The network's input (``X`` normalised); None for data read from disk
+        by chunks (a :class:`~skae._chunked.ChunkedRows`), which is read block
+        by block, each block normalised by ``normalize``.
+    normalize : callable
+        Maps rows read from ``X`` to the network's input.
+    early : bool
+        Hold out ``validation_fraction`` for early stopping.
+    validation_fraction : float
+    split_seed : int
+        Seeds the split, as :func:`~sklearn.model_selection.train_test_split`.
+
+    Returns
+    -------
+    train_data : TensorData or BlockData
+    valid_data : TensorData, BlockData or None
+
+    Notes
+    -----
+    In memory, the two splits index into the one float32 array ``Xn``. Data
+    read by chunks is cut into blocks of consecutive rows
+    (:func:`skae._chunked.blocks`: at most a chunk each, and at least
+    ``MIN_BLOCKS`` of them), and early stopping holds out
+    ``validation_fraction`` of the *blocks*, chosen as ``train_test_split``
+    chooses rows, so that validation reads are sequential too.
+    """
+    if Xn is None:
+        blocks = _chunked.blocks(*X.shape)
+        sizes = {"read_rows": X.chunk_rows, "buffer_rows": _chunked.buffer_rows(X.shape[1])}
+
+        def read(start, stop):
+            return normalize(X.read(start, stop))
+
+        if not early:
+            return BlockData(read, blocks, **sizes), None
+        train_idx, valid_idx = train_test_split(
+            np.arange(len(blocks)), test_size=validation_fraction, random_state=split_seed
+        )
+        return (
+            BlockData(read, blocks[np.sort(train_idx)], **sizes),
+            BlockData(read, blocks[np.sort(valid_idx)], **sizes),
+        )
+    if not early:
+        return TensorData(Xn), None
+    train_idx, valid_idx = train_test_split(
+        np.arange(len(X)), test_size=validation_fraction, random_state=split_seed
+    )
+    return TensorData(Xn, np.sort(train_idx)), TensorData(Xn, np.sort(valid_idx))
+
+
+def loss_threshold(estimator, n_features):
+    """``tol`` in the units of the estimator's loss: per feature, so that a loss
+    summed over features (the VAE's) compares with ``tol * n_features``."""
+    return estimator.tol * (n_features if estimator._feature_reduction == "sum" else 1)
+
+
+def resolve_max_epochs(estimator, n_train):
+    """Resolve ``max_epochs="auto"``: a budget of optimizer steps, not epochs.
+
+    About ``auto_steps`` mini-batch updates of the architecture, as 10 to
+    ``auto_max_epochs`` epochs (200 dense, 400 conv): a large data set
+    (MNIST: 469 batches an epoch) gets ~20 epochs (~11 for conv), a small
+    one (a few hundred rows) the most epochs, fewer updates than the budget.
+    """
+    if estimator.max_epochs != "auto":
+        return estimator.max_epochs
+    n_batches = math.ceil(n_train / estimator.batch_size)
+    architecture = estimator._architecture()
+    epochs = math.ceil(architecture.auto_steps / n_batches)
+    return int(np.clip(epochs, 10, architecture.auto_max_epochs))
+
+
+def plan_run(estimator, n_train, n_features, *, early, partial):
+    """The :class:`~skae._net.TrainingRun` of one ``fit`` or ``partial_fit`` call.
+
+    ``partial_fit`` runs one epoch at the constant ``lr`` (``"auto"``:
+    1e-3): it knows no horizon to plan a schedule over
+    (:func:`skae.learning_rates` gives a loop of calls its rates).
+    """
+    max_epochs = 1 if partial else resolve_max_epochs(estimator, n_train)
+    return TrainingRun(
+        max_epochs=max_epochs,
+        lr=resolve_lr(estimator.lr, None if partial else n_train),
+        schedule="constant" if partial else estimator.lr_schedule,
+        n_steps=max_epochs * math.ceil(n_train / estimator.batch_size),
+        early_stopping=early,
+        threshold=loss_threshold(estimator, n_features),
+        patience=estimator.n_iter_no_change,
+        verbose=estimator.verbose,
+        callbacks=tuple(estimator.callbacks or ()),
+    )
+
+
+def history_attributes(previous, rows, best, early):
+    """The fitted attributes after a run: the previous ones extended by its epochs.
+
+    Parameters
+    ----------
+    previous : dict
+        The estimator's ``n_iter_``, ``loss_curve_`` and
+        ``validation_loss_curve_`` before the run (absent: a new fit).
+    rows : list of dict
+        The run's history rows (:meth:`~skae._net.AutoencoderNet.train_run`).
+    best : int or None
+        The 1-based position in ``rows`` of the epoch the net holds, with
+        early stopping.
+    early : bool
+
+    Returns
+    -------
+    attributes : dict
+        ``n_iter_``, ``loss_curve_``, ``validation_loss_curve_`` (NaN for
+        earlier epochs trained without a validation split; None without
+        early stopping), ``best_epoch_`` and ``best_validation_loss_``.
+    """
+    n_previous = previous.get("n_iter_", 0)
+    attributes = {
+        "n_iter_": n_previous + len(rows),
+        "loss_curve_": [*previous.get("loss_curve_", []), *(r["train_loss"] for r in rows)],
+    }
+    if not early:
+        return {
+            **attributes,
+            "validation_loss_curve_": None,
+            "best_epoch_": None,
+            "best_validation_loss_": None,
+        }
+    earlier = previous.get("validation_loss_curve_") or [math.nan] * n_previous
+    curve = [*earlier, *(r["valid_loss"] for r in rows)]
+    best_epoch = n_previous + best
+    return {
+        **attributes,
+        "validation_loss_curve_": curve,
+        "best_epoch_": best_epoch,
+        "best_validation_loss_": curve[best_epoch - 1],
+    }
+
+
+def still_improving(curve, window, threshold):
+    """How much a loss still fell an epoch at the end of ``curve``, if more than
+    ``threshold``; else None.
+
+    The fall is the best loss of the last ``window`` epochs against the best
+    before them, per epoch: a slope, so that one noisy epoch neither raises
+    nor hides it, and a schedule that has annealed its rate to 0 (where each
+    epoch gains little) does not count as still improving.
+    """
+    window = min(window, len(curve) - 1)
+    if window < 1:
+        return None
+    fall = (min(curve[:-window]) - min(curve[-window:])) / window
+    return fall if fall > threshold else None
+
+
+def network_params(estimator):
+    """The parameters the fitted network depends on (all but ``RUN_PARAMS``),
+    as they are now: the values a continued training must still have."""
+    return {
+        name: copy.copy(value) if isinstance(value, (dict, list)) else value
+        for name, value in estimator.get_params(deep=False).items()
+        if name not in RUN_PARAMS
+    }
+
+
+def _same_param(a, b):
+    """Whether two values of a parameter are the same (sequences by their items)."""
+    if a is b:
+        return True
+    if isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple, np.ndarray)):
+        return len(a) == len(b) and all(_same_param(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except Exception:  # an object without a boolean ==
+        return False
+
+
+def changed_params(built, now):
+    """``"name=now (fitted with built)"`` for each parameter that changed."""
+    return [
+        f"{name}={now[name]!r} (fitted with {built[name]!r})"
+        for name in built
+        if name in now and not _same_param(built[name], now[name])
+    ]
