@@ -51,16 +51,15 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from . import _chunked
-from ._architectures import build_custom_module, check_custom_shapes
+from ._architectures import check_custom_shapes
 from ._batches import INFERENCE_BATCH_SIZE
 from ._chunked import ChunkedRows, is_out_of_core, validate_chunked
 from ._common_params import RUN_PARAMS
 from ._device import resolve_device, seeded, torch_seed
 from ._io import register_estimator_class, save
-from ._losses import AutoencoderLoss
-from ._net import AutoencoderNet, FitInterrupted
+from ._net import FitInterrupted
+from ._network import build_module, make_net
 from ._nn import AutoencoderModule
-from ._optim import resolve_lr, resolve_optimizer
 from ._sparse_input import ACCEPT_SPARSE, SparseRows, sparse_rows
 from ._training import (
     changed_params,
@@ -316,7 +315,7 @@ class BaseAutoencoder(
         seed = torch_seed(self.random_state)
         device = resolve_device(self.device)
         with seeded(seed, device):
-            module = self._build_module(n_features)
+            module = build_module(self, n_features)
             if self.encoder is not None or self.decoder is not None:
                 check_custom_shapes(
                     module,
@@ -325,7 +324,7 @@ class BaseAutoencoder(
                     self.n_components,
                     n_features,
                 )
-            net = self._make_net(module, loss_name, device, corruption=self._corruption(Xn_range))
+            net = make_net(self, module, loss_name, device, corruption=self._corruption(Xn_range))
             self.net_ = net.initialize()
             self.reconstruction_loss_ = loss_name
             self._net_params = network_params(self)
@@ -560,64 +559,6 @@ class BaseAutoencoder(
             squares += np.einsum("ij,ij->j", deviation, deviation)
         return squares / len(X)
 
-    def _build_module(self, n_features):
-        """The torch module: the built-in encoder and decoder, or the user's."""
-        architecture = self._architecture()
-        n_outputs = self._n_encoder_outputs()
-        for what in ("encoder", "decoder"):
-            if getattr(self, what) is None and getattr(self, f"{what}_params"):
-                raise ValueError(
-                    f"{what}_params is given but {what} is None: the built-in {what} "
-                    f"takes no {what}_params. Pass your module class as {what}=, or drop "
-                    f"{what}_params."
-                )
-        if self.encoder is None:
-            encoder = architecture.build_encoder(self, n_features, n_outputs)
-        else:
-            encoder = build_custom_module(
-                self.encoder, self.encoder_params, (n_features, n_outputs), "encoder"
-            )
-        if self.decoder is None:
-            decoder = architecture.build_decoder(self, self.n_components, n_features)
-        else:
-            decoder = build_custom_module(
-                self.decoder, self.decoder_params, (self.n_components, n_features), "decoder"
-            )
-        return self._module_class(
-            encoder, decoder, self._code_activation(), code_dropout=self._code_dropout()
-        )
-
-    def _make_net(
-        self,
-        module,
-        loss_name,
-        device,
-        *,
-        corruption=None,
-    ):
-        """The skorch net that trains ``module`` (also rebuilt by :func:`skae.load`).
-
-        Its training settings (epochs, split, callbacks) are set by
-        :meth:`_train` before each training call."""
-        optimizer, optimizer_kwargs = resolve_optimizer(
-            self.optimizer, self.optimizer_params, device
-        )
-        return AutoencoderNet(
-            module=module,
-            criterion=AutoencoderLoss,
-            criterion__reconstruction=loss_name,
-            criterion__penalties=self._loss_penalties(),
-            criterion__feature_reduction=self._feature_reduction,
-            corruption=corruption,
-            optimizer=optimizer,
-            lr=resolve_lr(self.lr),  # _train sets each run's rate
-            batch_size=self.batch_size,
-            train_split=None,
-            device=device,
-            verbose=self.verbose,
-            **optimizer_kwargs,
-        )
-
     def _restore_net(self, module_state, device):
         """Rebuild ``net_`` from the fitted attributes and saved weights (for :func:`skae.load`).
 
@@ -628,8 +569,8 @@ class BaseAutoencoder(
             parameters build.
         """
         with torch.random.fork_rng():
-            module = self._build_module(self.n_features_in_)
-        net = self._make_net(module, self.reconstruction_loss_, device)
+            module = build_module(self, self.n_features_in_)
+        net = make_net(self, module, self.reconstruction_loss_, device)
         net.initialize()
         net.module_.load_state_dict(module_state, strict=True)
         self.net_ = net

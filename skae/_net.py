@@ -99,6 +99,8 @@ class TrainingRun:
     ----------
     max_epochs : int
         Epochs at most (1 for ``partial_fit``).
+    batch_size : int
+        Rows per mini-batch.
     lr : float
         The peak learning rate.
     schedule : {"cooldown", "onecycle", "cosine", "constant"}
@@ -119,6 +121,7 @@ class TrainingRun:
     """
 
     max_epochs: int
+    batch_size: int
     lr: float
     schedule: str
     n_steps: int
@@ -214,6 +217,7 @@ class AutoencoderNet(NeuralNet):
         """
         self.set_params(
             max_epochs=run.max_epochs,
+            batch_size=run.batch_size,
             lr=run.lr,
             train_split=None if valid_data is None else predefined_split(valid_data),
             verbose=run.verbose,

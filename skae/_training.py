@@ -148,6 +148,7 @@ def plan_run(estimator, n_train, n_features, *, early, partial):
     max_epochs = 1 if partial else resolve_max_epochs(estimator, n_train)
     return TrainingRun(
         max_epochs=max_epochs,
+        batch_size=estimator.batch_size,
         lr=resolve_lr(estimator.lr, None if partial else n_train),
         schedule="constant" if partial else estimator.lr_schedule,
         n_steps=max_epochs * math.ceil(n_train / estimator.batch_size),
