@@ -47,7 +47,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from . import _chunked
@@ -70,6 +70,7 @@ from ._training import (
     still_improving,
     training_data,
 )
+from ._validation import check_codes
 
 # With verbose >= 1, transform / inverse_transform / score_samples show a
 # progress bar from this many rows on (a fraction of a second below it).
@@ -623,19 +624,18 @@ class BaseAutoencoder(
         Parameters
         ----------
         path : str or path-like
-            Where to write, e.g. ``"model.safetensors"``.
+            Where to write, e.g. ``"model.safetensors"``; its folder must
+            exist. Returned as given.
 
         Returns
         -------
         path : str or path-like
-            ``path``, as given.
 
         Raises
         ------
-        FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError
-            If ``path``'s folder does not exist or is a file, ``path`` is a
-            folder, or this user may not write there: checked before any
-            work, the message names the folder.
+        OSError
+            If ``path``'s folder is missing or a file, ``path`` is a folder,
+            or it is not writable (see :func:`skae.save`), before any work.
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
         ValueError
@@ -827,14 +827,7 @@ class BaseAutoencoder(
             If ``X`` is not 2-D with ``n_components`` columns, or holds NaN
             or infinity.
         """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but inverse_transform expects codes "
-                f"with n_components_={self.n_components_} columns (the output of "
-                "transform)."
-            )
+        Z = check_codes(self, X)
         out = np.empty((len(Z), self.n_features_in_), dtype=np.float64)
 
         def decode(codes):
@@ -885,8 +878,7 @@ class BaseAutoencoder(
         ----------
         X : {array-like, sparse matrix, DataFrame, memmap} of shape (n_samples, n_features) \
                 or (n_samples, ...)
-            A memmap, h5py or zarr array is read and validated chunk by
-            chunk, as in :meth:`transform`.
+            As for :meth:`transform`.
 
         Returns
         -------

@@ -22,13 +22,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     _check_feature_names_in,
-    check_array,
     check_is_fitted,
     validate_data,
 )
 
 from ._nn import NestedDropout
 from ._parameters import Attr, Param
+from ._validation import check_codes
 
 __all__ = ["CodePrefix"]
 
@@ -328,13 +328,7 @@ class CodePrefix(TransformerMixin, BaseEstimator):
             If ``X`` holds NaN or infinity or does not have
             ``n_components_`` columns.
         """
-        check_is_fitted(self)
-        X = check_array(X, dtype=[np.float64, np.float32])
-        if X.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, but inverse_transform expects the "
-                f"n_components_={self.n_components_} columns transform returns."
-            )
+        X = check_codes(self, X)
         padded = np.zeros((len(X), self.n_features_in_), dtype=X.dtype)
         padded[:, : self.n_components_] = X
         return padded

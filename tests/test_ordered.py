@@ -220,7 +220,7 @@ def test_code_prefix_errors():
     Z = np.zeros((3, 4))
     with pytest.raises(ValueError, match="n_components=5 exceeds the 4 columns"):
         CodePrefix(5).fit(Z)
-    with pytest.raises(ValueError, match="expects the n_components_=2 columns"):
+    with pytest.raises(ValueError, match="expects codes with n_components_=2 columns"):
         CodePrefix(2).fit(Z).inverse_transform(np.zeros((3, 3)))
 
 
