@@ -54,7 +54,6 @@ from . import _chunked
 from ._architectures import check_custom_shapes
 from ._batches import INFERENCE_BATCH_SIZE
 from ._chunked import ChunkedRows, is_out_of_core, validate_chunked
-from ._common_params import RUN_PARAMS
 from ._device import resolve_device, seeded, torch_seed
 from ._io import register_estimator_class, save
 from ._net import FitInterrupted
@@ -62,7 +61,7 @@ from ._network import build_module, make_net
 from ._nn import AutoencoderModule
 from ._sparse_input import ACCEPT_SPARSE, SparseRows, sparse_rows
 from ._training import (
-    changed_params,
+    check_unchanged_params,
     check_validation_rows,
     history_attributes,
     network_params,
@@ -362,7 +361,7 @@ class BaseAutoencoder(
         warm-started fit. On any error, the estimator is left as it was."""
         how = "partial_fit" if partial else "fit with warm_start=True"
         X = self._check_continued_rows(X, how)
-        self._check_unchanged_params(how)
+        check_unchanged_params(self, how)
         if isinstance(X, ChunkedRows):
             stats = X.scan(moments=False)  # validates every row
             x_min, x_max = stats.min.min, stats.max.max
@@ -491,28 +490,6 @@ class BaseAutoencoder(
                 f"{self._input_shape()}: pass samples of that shape, or {fix} to train a "
                 "new model on X."
             ) from None
-
-    def _check_unchanged_params(self, how):
-        """Refuse to continue training after a change of a parameter the network
-        depends on (``n_components``, the architecture's, ``noise``...).
-
-        Raises
-        ------
-        ValueError
-            Naming each changed parameter, its fitted and its current value.
-        """
-        built = getattr(self, "_net_params", None)
-        if built is None:  # a pickle from before partial_fit existed
-            return
-        changed = changed_params(built, network_params(self))
-        if changed:
-            fix = "call fit" if how == "partial_fit" else "set warm_start=False"
-            raise ValueError(
-                f"{how} continues the fitted network, but parameters changed since it was "
-                f"built: {', '.join(changed)}. Only {', '.join(sorted(RUN_PARAMS))} may "
-                f"change between trainings of one network: set the others back, or {fix} to "
-                "train a new one."
-            )
 
     def _fit_scaling(self, X, stats=None):
         """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``,

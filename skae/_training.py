@@ -13,7 +13,7 @@ takes, and the net's history into fitted attributes:
   epoch after a run;
 * :func:`still_improving` -- whether a run ended at ``max_epochs`` with its
   loss still falling (a ``ConvergenceWarning``);
-* :func:`network_params` / :func:`changed_params` -- the parameters a
+* :func:`network_params` / :func:`check_unchanged_params` -- the parameters a
   continued training must leave as they were.
 """
 
@@ -32,7 +32,7 @@ from ._net import TrainingRun
 from ._optim import resolve_lr
 
 __all__ = [
-    "changed_params",
+    "check_unchanged_params",
     "check_validation_rows",
     "history_attributes",
     "network_params",
@@ -243,10 +243,35 @@ def _same_param(a, b):
         return False
 
 
-def changed_params(built, now):
-    """``"name=now (fitted with built)"`` for each parameter that changed."""
-    return [
+def check_unchanged_params(estimator, how):
+    """Refuse to continue training after a change of a parameter the network
+    depends on (``n_components``, the architecture's, ``noise``...).
+
+    Parameters
+    ----------
+    estimator : fitted BaseAutoencoder
+    how : str
+        The call that continues: ``"partial_fit"`` or ``"fit with warm_start=True"``.
+
+    Raises
+    ------
+    ValueError
+        Naming each changed parameter, its fitted and its current value.
+    """
+    built = getattr(estimator, "_net_params", None)
+    if built is None:  # a pickle from before partial_fit existed
+        return
+    now = network_params(estimator)
+    changed = [
         f"{name}={now[name]!r} (fitted with {built[name]!r})"
         for name in built
         if name in now and not _same_param(built[name], now[name])
     ]
+    if changed:
+        fix = "call fit" if how == "partial_fit" else "set warm_start=False"
+        raise ValueError(
+            f"{how} continues the fitted network, but parameters changed since it was "
+            f"built: {', '.join(changed)}. Only {', '.join(sorted(RUN_PARAMS))} may "
+            f"change between trainings of one network: set the others back, or {fix} to "
+            "train a new one."
+        )
