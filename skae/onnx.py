@@ -37,6 +37,7 @@ import torch
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseAutoencoder
+from ._io import registered_estimator_classes
 from ._scaling import Scaling
 from ._version import __version__
 
@@ -288,16 +289,6 @@ def to_onnx(estimator, X=None, *, method="transform", opset=None):
 _REGISTERED = set()
 
 
-def _estimator_classes():
-    """``BaseAutoencoder`` and all its subclasses defined so far."""
-    found, todo = [], [BaseAutoencoder]
-    while todo:
-        cls = todo.pop()
-        found.append(cls)
-        todo.extend(cls.__subclasses__())
-    return found
-
-
 def _shape_calculator(operator):
     """skl2onnx shape calculator: ``(N, n_features)`` rows to ``(N, n_components)``
     codes, float32 (float64 for float64 inputs). Several inputs (the columns of a
@@ -449,7 +440,7 @@ def register_converters():
         from skl2onnx import update_registered_converter
     except ImportError as exc:  # pragma: no cover (the dev extra installs it)
         raise ImportError(f'{exc}. skl2onnx is needed: pip install "skae[onnx]".') from exc
-    classes = _estimator_classes()
+    classes = registered_estimator_classes()
     for cls in classes:
         if cls not in _REGISTERED:
             update_registered_converter(
