@@ -11,7 +11,6 @@ encoder and decoder it builds from :mod:`skae._nn`. The ``encoder=`` /
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 from abc import ABC, abstractmethod
 
@@ -19,6 +18,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
+from ._image_shape import resolve_image_shape as resolve_shape
 from ._nn import ACTIVATIONS, ConvDecoder, ConvEncoder, DenseDecoder, DenseEncoder
 from ._parameters import Attr, Param
 
@@ -228,33 +228,17 @@ def resolve_image_shape(image_shape, image_layout, n_features, sample_shape=None
         not hold ``n_features`` values, differs from the samples of ``X``,
         or could be read as channels-last or channels-first (``"auto"``).
     """
-    if sample_shape is not None and len(sample_shape) >= 2:
-        if image_shape is not None and tuple(image_shape) != tuple(sample_shape):
-            raise ValueError(
-                f"image_shape={image_shape!r} but X's samples have shape {sample_shape}: "
-                "drop image_shape (the images' own shape is used) or pass X as rows."
-            )
-        image_shape = sample_shape
-    if image_shape is None:
-        side = math.isqrt(n_features)
-        return ((side, side, 1), "HW") if side * side == n_features else ((n_features, 1), "L")
-    shape = tuple(image_shape)
-    if (
-        len(shape) not in (1, 2, 3)
-        or not all(isinstance(v, numbers.Integral) for v in shape)
-        or min(shape) < 1
-    ):
-        raise ValueError(
-            f"image_shape must be (length,), (height, width) or (height, width, channels) "
-            f"of positive ints, got {image_shape!r}."
-        )
-    shape = tuple(int(v) for v in shape)
-    if math.prod(shape) != n_features:
-        raise ValueError(
-            f"image_shape={image_shape!r} holds {math.prod(shape)} values but X has "
-            f"n_features={n_features}: each row must be one image flattened; pass the "
-            "matching image_shape, or None for a square or 1-D default."
-        )
+    guessed = image_shape is None and (sample_shape is None or len(sample_shape) < 2)
+    shape = resolve_shape(
+        image_shape,
+        n_features,
+        sample_shape=sample_shape,
+        not_square=(n_features,),
+        hint="each row must be one image flattened; pass the matching image_shape, or "
+        "None for a square or 1-D default",
+    )
+    if guessed:  # a square one-channel image, else a 1-D signal
+        return (*shape, 1), {1: "L", 2: "HW"}[len(shape)]
     layout = image_layout
     if layout == "auto":
         if len(shape) == 3 and shape[0] < shape[-1]:

@@ -48,7 +48,6 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
-from tqdm.auto import tqdm
 
 from . import _chunked
 from ._architectures import check_custom_shapes
@@ -59,6 +58,7 @@ from ._io import register_estimator_class, save
 from ._net import FitInterrupted
 from ._network import build_module, make_net
 from ._nn import AutoencoderModule
+from ._scaling import Scaling
 from ._sparse_input import ACCEPT_SPARSE, SparseRows, sparse_rows
 from ._training import (
     check_unchanged_params,
@@ -493,49 +493,11 @@ class BaseAutoencoder(
 
     def _fit_scaling(self, X, stats=None):
         """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``,
-        or, for data read by chunks, from its :class:`~skae._chunked.ChunkStats`."""
-        if stats is None:
-            x_min, x_max = X.min, X.max
-        else:
-            x_min, x_max = stats.min.min, stats.max.max
-        if self.output_activation == "auto":
-            in_unit_interval = x_min() >= 0.0 and x_max() <= 1.0
-            self.output_activation_ = "sigmoid" if in_unit_interval else "identity"
-        else:
-            self.output_activation_ = self.output_activation
-        if self.output_activation_ == "sigmoid":
-            if x_min() < 0.0 or x_max() > 1.0:
-                raise ValueError(
-                    "output_activation='sigmoid' needs X in [0, 1] (binary "
-                    "cross-entropy targets): scale X, e.g. with MinMaxScaler, "
-                    "or use output_activation='identity'."
-                )
-            self.mean_ = np.zeros(X.shape[1])
-            self.scale_ = 1.0
-        else:
-            # Centre each feature as PCA does and divide by one global scale
-            # (the root mean variance): the network sees values of order 1
-            # whatever the data's units, while the loss stays proportional to
-            # the squared error in the user's units, the quantity PCA
-            # minimises. Per-feature scaling is the user's choice
-            # (StandardScaler in the pipeline), as with PCA.
-            if stats is None:
-                self.mean_ = X.mean(axis=0, dtype=np.float64)
-                variances = self._column_variances(X)
-            else:
-                self.mean_, variances = stats.mean, stats.var
-            rms = float(np.sqrt(np.mean(variances)))
-            self.scale_ = rms if rms > 0 else 1.0
-
-    def _column_variances(self, X):
-        """Per-feature variance of ``X`` about ``mean_``, float64, computed chunk by
-        chunk (``X.var`` would make a float64 temporary of ``X``'s size)."""
-        squares = np.zeros(X.shape[1])
-        step = max(1, 2**20 // X.shape[1])
-        for start in range(0, len(X), step):
-            deviation = X[start : start + step] - self.mean_
-            squares += np.einsum("ij,ij->j", deviation, deviation)
-        return squares / len(X)
+        or, for data read by chunks, from its :class:`~skae._chunked.ChunkStats`
+        (see :meth:`skae._scaling.Scaling.fit`)."""
+        self.output_activation_, self.mean_, self.scale_ = Scaling.fit(
+            X, self.output_activation, stats
+        )
 
     def _restore_net(self, module_state, device):
         """Rebuild ``net_`` from the fitted attributes and saved weights (for :func:`skae.load`).
@@ -694,11 +656,7 @@ class BaseAutoencoder(
     def _normalize(self, X):
         """The network's input: ``(X - mean_) / scale_`` as a new C-ordered
         float32 array (computed in float32: no float64 temporaries)."""
-        Xn = np.array(X, dtype=np.float32, order="C")
-        if self.output_activation_ != "sigmoid":  # for "sigmoid": mean_ 0, scale_ 1
-            Xn -= self.mean_.astype(np.float32)
-            Xn /= np.float32(self.scale_)
-        return Xn
+        return Scaling.of(self).transform(X)
 
     def _by_chunks(self, fn, X, out, desc):
         """``out[rows] = fn(X[rows])`` for consecutive chunks of rows; returns ``out``.
@@ -712,22 +670,14 @@ class BaseAutoencoder(
         and at least ``PROGRESS_MIN_ROWS`` rows, a tqdm bar counts the
         batches.
         """
-        n_rows = len(X)
-        n_values = max(1, math.prod(X.shape[1:]), math.prod(out.shape[1:]))
-        step = max(1, (_chunked.CHUNK_VALUES // n_values) // INFERENCE_BATCH_SIZE)
-        step *= INFERENCE_BATCH_SIZE
-        with tqdm(
-            total=math.ceil(n_rows / INFERENCE_BATCH_SIZE),
+        return _chunked.map_chunks(
+            fn,
+            X,
+            out,
+            multiple=INFERENCE_BATCH_SIZE,
             desc=f"{type(self).__name__} {desc}",
-            unit="batch",
-            leave=False,
-            disable=not (self.verbose and n_rows >= PROGRESS_MIN_ROWS),
-        ) as bar:
-            for start in range(0, n_rows, step):
-                rows = slice(start, min(start + step, n_rows))
-                out[rows] = fn(X[rows])
-                bar.update(math.ceil((rows.stop - rows.start) / INFERENCE_BATCH_SIZE))
-        return out
+            progress=bool(self.verbose) and len(X) >= PROGRESS_MIN_ROWS,
+        )
 
     def _encode(self, X_rows):
         """Codes of a few rows of ``X`` (user's units), a float32 host tensor."""
@@ -738,12 +688,7 @@ class BaseAutoencoder(
     def _decode(self, Z):
         """Decode a tensor of codes to rows in the units of ``X``, float64."""
         out = self.net_.apply_batched(self.net_.module_.decode, Z)
-        if self.output_activation_ == "sigmoid":
-            out = torch.sigmoid(out)
-        out = out.numpy().astype(np.float64)
-        out *= self.scale_
-        out += self.mean_
-        return out
+        return Scaling.of(self).inverse_transform(out)
 
     def transform(self, X):
         """Encode ``X`` into its code (latent representation).

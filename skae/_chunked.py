@@ -18,7 +18,15 @@ Training reads the rows in *blocks* of consecutive rows (see
 and mixes the rows of several blocks in a buffer, so that reads stay
 sequential while mini-batches draw from all over the data.
 
-The sizes here are module constants so that tests can shrink them.
+Every walk over consecutive chunks of rows, here and in the estimator and
+metrics layers, goes through :func:`row_chunks` (scikit-learn's
+:func:`~sklearn.utils.gen_batches` with :func:`chunk_rows` rows a chunk),
+and :func:`map_chunks` applies a function chunk by chunk. The per-feature
+statistics of rows read in chunks combine in :func:`column_stats`, for
+in-memory and out-of-core data alike.
+
+The sizes here are module constants, read at each call, so that tests can
+shrink them.
 """
 
 from __future__ import annotations
@@ -28,7 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_array, validate_data
+from tqdm.auto import tqdm
 
 # Values per read: a chunk holds about this many values (4 MiB of float32),
 # in validation, inference and training reads alike.
@@ -62,9 +72,90 @@ def is_out_of_core(X):
     return len(shape) >= 1
 
 
-def chunk_rows(n_values):
-    """Rows per read for rows of ``n_values`` values: about ``CHUNK_VALUES`` values."""
-    return max(1, CHUNK_VALUES // max(1, n_values))
+def chunk_rows(n_values, multiple=1):
+    """Rows per chunk for rows of ``n_values`` values.
+
+    Parameters
+    ----------
+    n_values : int
+        Values per row (the wider of a function's input and output rows).
+    multiple : int, default=1
+        The chunk holds a whole number of ``multiple`` rows: inference
+        passes ``INFERENCE_BATCH_SIZE``, so that the batches of a chunk are
+        those of the whole array and a row's result does not depend on the
+        chunking.
+
+    Returns
+    -------
+    n_rows : int
+        About ``CHUNK_VALUES`` values' worth of rows, rounded down to a
+        multiple of ``multiple``; at least ``multiple``.
+    """
+    return max(1, CHUNK_VALUES // max(1, n_values) // multiple) * multiple
+
+
+def row_chunks(n_rows, n_values, *, multiple=1):
+    """Consecutive slices of ``range(n_rows)``, each of :func:`chunk_rows` rows
+    (the last one shorter), by :func:`sklearn.utils.gen_batches`.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows in all; none gives no slice.
+    n_values : int
+        Values per row.
+    multiple : int, default=1
+        As in :func:`chunk_rows`: every slice but the last starts and stops
+        at a multiple of ``multiple``.
+
+    Returns
+    -------
+    slices : iterator of slice
+    """
+    if n_rows == 0:  # gen_batches refuses n=0
+        return iter(())
+    return gen_batches(n_rows, chunk_rows(n_values, multiple))
+
+
+def map_chunks(fn, X, out, *, multiple=1, desc=None, progress=False):
+    """``out[rows] = fn(X[rows])`` for the consecutive chunks of :func:`row_chunks`.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes a 2-D chunk of rows of ``X``, returns its rows of ``out``.
+    X : array-like with ``shape`` and row slicing
+        An ndarray, :class:`ChunkedRows` (each slice is read and validated)
+        or :class:`skae._sparse_input.SparseRows` (each slice densified).
+    out : ndarray
+        Written in place. A chunk holds about ``CHUNK_VALUES`` values of
+        ``X`` or of ``out``, whichever rows are wider, so that the memory
+        beyond ``out`` is a chunk, whatever the size of ``X``.
+    multiple : int, default=1
+        As in :func:`chunk_rows`.
+    desc : str, default=None
+        The progress bar's label.
+    progress : bool, default=False
+        Show a tqdm bar counting units of ``multiple`` rows.
+
+    Returns
+    -------
+    out : ndarray
+        ``out``, filled.
+    """
+    n_rows = len(X)
+    n_values = max(1, math.prod(X.shape[1:]), math.prod(out.shape[1:]))
+    with tqdm(
+        total=math.ceil(n_rows / multiple),
+        desc=desc,
+        unit="batch",
+        leave=False,
+        disable=not progress,
+    ) as bar:
+        for rows in row_chunks(n_rows, n_values, multiple=multiple):
+            out[rows] = fn(X[rows])
+            bar.update(math.ceil((rows.stop - rows.start) / multiple))
+    return out
 
 
 def validate_chunked(estimator, X, *, reset):
@@ -116,6 +207,68 @@ class ChunkStats:
     max: np.ndarray
     mean: np.ndarray | None = None
     var: np.ndarray | None = None
+
+
+def column_stats(chunks, *, moments=True):
+    """Per-feature statistics of rows given chunk by chunk, as :class:`ChunkStats`.
+
+    The variance combines per-chunk means and sums of squared deviations
+    (the pairwise update of Chan, Golub and LeVeque [1]_), in float64,
+    which stays accurate when the mean is large against the spread; no
+    temporary is larger than a chunk in float64. scikit-learn keeps the
+    same update private (``sklearn.utils.extmath._incremental_mean_and_var``,
+    behind :meth:`~sklearn.preprocessing.StandardScaler.partial_fit`, which
+    would validate every chunk again); for sparse rows skae uses the public
+    :func:`~sklearn.utils.sparsefuncs.mean_variance_axis` instead
+    (:mod:`skae._sparse_input`).
+
+    Parameters
+    ----------
+    chunks : iterable of ndarray of shape (n_rows, n_features)
+        The rows, in order, at least one row in all.
+    moments : bool, default=True
+        Compute the mean and variance too, not only the extremes.
+
+    Returns
+    -------
+    stats : ChunkStats
+        The minimum, maximum (and mean and population variance) of each
+        feature, float64.
+
+    References
+    ----------
+    .. [1] T. F. Chan, G. H. Golub and R. J. LeVeque, "Algorithms for
+       computing the sample variance: analysis and recommendations", The
+       American Statistician 37(3), 1983.
+    """
+    n, low, high, mean, m2 = 0, None, None, None, None
+    for rows in chunks:
+        chunk_low, chunk_high = rows.min(axis=0), rows.max(axis=0)
+        low = chunk_low if low is None else np.minimum(low, chunk_low)
+        high = chunk_high if high is None else np.maximum(high, chunk_high)
+        if moments:
+            n_chunk = len(rows)
+            chunk_mean = rows.mean(axis=0, dtype=np.float64)
+            deviation = rows - chunk_mean
+            chunk_m2 = np.einsum("ij,ij->j", deviation, deviation)
+            if mean is None:
+                mean, m2 = chunk_mean, chunk_m2
+            else:
+                total = n + n_chunk
+                delta = chunk_mean - mean
+                mean = mean + delta * (n_chunk / total)
+                m2 = m2 + chunk_m2 + delta**2 * (n * n_chunk / total)
+        n += len(rows)
+    stats = ChunkStats(n, low.astype(np.float64), high.astype(np.float64))
+    if moments:
+        stats.mean, stats.var = mean, m2 / n
+    return stats
+
+
+def array_stats(X):
+    """:func:`column_stats` of an in-memory 2-D array, read by :func:`row_chunks`
+    (``X.var`` would make a float64 temporary of ``X``'s size)."""
+    return column_stats(X[rows] for rows in row_chunks(len(X), X.shape[1]))
 
 
 class ChunkedRows:
@@ -179,10 +332,8 @@ class ChunkedRows:
 
     def chunks(self):
         """``(start, stop, rows)`` for consecutive chunks of rows, in order."""
-        step = self.chunk_rows
-        for start in range(0, len(self), step):
-            stop = min(start + step, len(self))
-            yield start, stop, self.read(start, stop)
+        for rows in row_chunks(*self.shape):
+            yield rows.start, rows.stop, self.read(rows.start, rows.stop)
 
     def __getitem__(self, key):
         if isinstance(key, slice):
@@ -223,9 +374,7 @@ class ChunkedRows:
         """Read every row once, in order: validate them and return their
         :class:`ChunkStats` (the mean and variance only with ``moments``).
 
-        The variance combines per-chunk means and sums of squared deviations
-        (Chan, Golub and LeVeque's pairwise update), which stays accurate
-        when the mean is large against the spread.
+        The statistics are :func:`column_stats`'s.
 
         Raises
         ------
@@ -233,28 +382,8 @@ class ChunkedRows:
             As :meth:`read`, at the first chunk with a value that is not
             finite.
         """
-        n, low, high, mean, m2 = 0, None, None, None, None
-        for _, _, rows in self.chunks():
-            chunk_low, chunk_high = rows.min(axis=0), rows.max(axis=0)
-            low = chunk_low if low is None else np.minimum(low, chunk_low)
-            high = chunk_high if high is None else np.maximum(high, chunk_high)
-            if moments:
-                n_chunk = len(rows)
-                chunk_mean = rows.mean(axis=0, dtype=np.float64)
-                deviation = rows - chunk_mean
-                chunk_m2 = np.einsum("ij,ij->j", deviation, deviation)
-                if mean is None:
-                    mean, m2 = chunk_mean, chunk_m2
-                else:
-                    total = n + n_chunk
-                    delta = chunk_mean - mean
-                    mean = mean + delta * (n_chunk / total)
-                    m2 = m2 + chunk_m2 + delta**2 * (n * n_chunk / total)
-            n += len(rows)
+        stats = column_stats((rows for _, _, rows in self.chunks()), moments=moments)
         self.validated = True
-        stats = ChunkStats(n, low.astype(np.float64), high.astype(np.float64))
-        if moments:
-            stats.mean, stats.var = mean, m2 / n
         return stats
 
 

@@ -97,9 +97,27 @@ def estimator_class_name(cls):
 
 
 def register_estimator_class(cls):
-    """Make ``cls`` loadable by :func:`load` under :func:`estimator_class_name`."""
+    """Make ``cls`` loadable by :func:`load` under :func:`estimator_class_name`.
+
+    The one registry of skae's estimator classes: the base class calls this
+    for every subclass, and :mod:`skae.onnx` registers its converters for
+    the classes here (:func:`registered_estimator_classes`). A class
+    defined again under the same name replaces the earlier one.
+    """
     _ESTIMATOR_CLASSES[estimator_class_name(cls)] = cls
     return cls
+
+
+def registered_estimator_classes():
+    """The registered estimator classes, in the order their names were first registered.
+
+    Returns
+    -------
+    classes : list of type
+        skae's estimator classes and the subclasses of its base defined so
+        far in the running program.
+    """
+    return list(_ESTIMATOR_CLASSES.values())
 
 
 # ----------------------------------------------------------- JSON encoding

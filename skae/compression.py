@@ -29,6 +29,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._image_shape import resolve_image_shape
+
 __all__ = ["CodeQuantizer", "rate_distortion"]
 
 _COMPRESSORS = {
@@ -449,19 +451,16 @@ def rate_distortion(
 
 
 def _image_shape(X, image_shape):
-    """``(height, width[, channels])`` of one image of ``X``."""
-    if image_shape is not None:
-        shape = tuple(int(v) for v in image_shape)
-    elif X.ndim in (3, 4):
-        shape = X.shape[1:]
-    else:
-        side = math.isqrt(X.shape[1])
-        shape = (side, side)
-    if len(shape) not in (2, 3) or math.prod(shape) != math.prod(X.shape[1:]):
-        raise ValueError(
-            f"image_shape {shape} does not hold the {math.prod(X.shape[1:])} values of each "
-            "sample: pass image_shape=(height, width[, channels])."
-        )
-    if len(shape) == 3 and shape[2] not in (1, 3):
-        raise ValueError(f"images need 1 or 3 channels for the codecs, got {shape[2]}.")
+    """``(height, width[, channels])`` of one image of ``X``: ``image_shape``, else
+    the shape of ``X``'s images, else a square; ``(height, width)`` for one channel."""
+    if image_shape is None and X.ndim >= 3:
+        image_shape = X.shape[1:]
+    shape = resolve_image_shape(
+        image_shape,
+        math.prod(X.shape[1:]),
+        ranks=(2, 3),
+        channels=(1, 3),
+        hint="the codecs take grey (1 channel) or RGB (3 channels) images; pass "
+        "image_shape=(height, width[, channels])",
+    )
     return shape[:2] if len(shape) == 3 and shape[2] == 1 else shape

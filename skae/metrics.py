@@ -18,15 +18,17 @@ the same reconstruction error, so that one
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import _safe_indexing, gen_batches
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-__all__ = ["neg_mean_squared_reconstruction_error", "reconstruction_error"]
+from ._chunked import row_chunks
+from ._batches import INFERENCE_BATCH_SIZE
 
-# Rows per chunk: the memory beyond the result is that of a few chunks.
-_CHUNK_ROWS = 4096
+__all__ = ["neg_mean_squared_reconstruction_error", "reconstruction_error"]
 
 
 def reconstruction_error(estimator, X):
@@ -34,7 +36,8 @@ def reconstruction_error(estimator, X):
 
     ``mean((X - inverse_transform(transform(X))) ** 2)`` over each sample's
     values, computed chunk by chunk so that memory beyond the result stays
-    that of a chunk.
+    that of a chunk (about 2**20 values, a whole number of a skae
+    estimator's inference batches, as in its own ``score_samples``).
 
     Parameters
     ----------
@@ -72,7 +75,9 @@ def reconstruction_error(estimator, X):
     if n_samples == 0:
         raise ValueError("X has 0 samples: the reconstruction error needs at least one.")
     errors = np.empty(n_samples)
-    for rows in gen_batches(n_samples, _CHUNK_ROWS):
+    shape = getattr(X, "shape", None)
+    n_values = math.prod(shape[1:]) if shape is not None else np.size(X[0])
+    for rows in row_chunks(n_samples, n_values, multiple=INFERENCE_BATCH_SIZE):
         chunk = _safe_indexing(X, rows)
         original = chunk.toarray() if sp.issparse(chunk) else chunk
         original = np.asarray(original, dtype=np.float64)

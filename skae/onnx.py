@@ -37,6 +37,8 @@ import torch
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseAutoencoder
+from ._io import registered_estimator_classes
+from ._scaling import Scaling
 from ._version import __version__
 
 INSTALL_HINT = 'ONNX export needs onnx and onnxscript: pip install "skae[onnx]".'
@@ -70,12 +72,12 @@ BATCH_DIM = "N"
 class _Method(torch.nn.Module):
     """One method of a fitted estimator as a torch module on float32 rows.
 
-    The same steps as :meth:`skae._base.BaseAutoencoder._normalize`, ``_encode``
-    and ``_decode``: ``(x - mean_) / scale_`` in float32, the encoder (a conv
-    encoder reshapes flat rows to images itself, in the fitted layout), then
-    for decoding methods the decoder, the sigmoid of ``output_activation_``
-    or ``* scale_ + mean_``. With a sigmoid output, ``mean_`` is 0 and
-    ``scale_`` 1, and the estimator applies neither.
+    The same steps as the estimator's ``_encode`` and ``_decode``: the
+    fitted input scaling (:class:`skae._scaling.TorchScaling`, the maps of
+    the estimator's :class:`~skae._scaling.Scaling`), the encoder (a conv
+    encoder reshapes flat rows to images itself, in the fitted layout),
+    then for decoding methods the decoder and the scaling's inverse (the
+    sigmoid of ``output_activation_``, or ``* scale_ + mean_``).
     """
 
     def __init__(self, estimator, method):
@@ -83,19 +85,14 @@ class _Method(torch.nn.Module):
         # A CPU copy in evaluation mode: the export leaves the fitted one alone.
         self.network = copy.deepcopy(estimator.net_.module_).cpu().eval()
         self.method = method
-        self.sigmoid = estimator.output_activation_ == "sigmoid"
-        self.register_buffer("mean", torch.as_tensor(estimator.mean_, dtype=torch.float32))
-        self.register_buffer("scale", torch.tensor(float(estimator.scale_), dtype=torch.float32))
+        self.scaling = Scaling.of(estimator).torch_module()
 
     def forward(self, x):
         if self.method != "inverse_transform":
-            if not self.sigmoid:
-                x = (x - self.mean) / self.scale
-            x = self.network.encode(x)  # a VAE's posterior mean
+            x = self.network.encode(self.scaling(x))  # a VAE's posterior mean
             if self.method == "transform":
                 return x
-        x = self.network.decode(x)
-        return torch.sigmoid(x) if self.sigmoid else x * self.scale + self.mean
+        return self.scaling.inverse(self.network.decode(x))
 
 
 @contextlib.contextmanager
@@ -292,16 +289,6 @@ def to_onnx(estimator, X=None, *, method="transform", opset=None):
 _REGISTERED = set()
 
 
-def _estimator_classes():
-    """``BaseAutoencoder`` and all its subclasses defined so far."""
-    found, todo = [], [BaseAutoencoder]
-    while todo:
-        cls = todo.pop()
-        found.append(cls)
-        todo.extend(cls.__subclasses__())
-    return found
-
-
 def _shape_calculator(operator):
     """skl2onnx shape calculator: ``(N, n_features)`` rows to ``(N, n_components)``
     codes, float32 (float64 for float64 inputs). Several inputs (the columns of a
@@ -453,7 +440,7 @@ def register_converters():
         from skl2onnx import update_registered_converter
     except ImportError as exc:  # pragma: no cover (the dev extra installs it)
         raise ImportError(f'{exc}. skl2onnx is needed: pip install "skae[onnx]".') from exc
-    classes = _estimator_classes()
+    classes = registered_estimator_classes()
     for cls in classes:
         if cls not in _REGISTERED:
             update_registered_converter(

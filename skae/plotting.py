@@ -33,6 +33,8 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._image_shape import resolve_image_shape
+
 __all__ = [
     "LatentSpaceDisplay",
     "RateDistortionDisplay",
@@ -63,28 +65,18 @@ def _axes(ax, what, figsize=None):
 
 
 def _image_shape(image_shape, estimator, n_features):
-    """``(height, width, channels)`` for rows of ``n_features`` values."""
+    """``(height, width, channels)`` for rows of ``n_features`` values: ``image_shape``,
+    else the estimator's ``image_shape_``, else a square grey image."""
     if image_shape is None:
         image_shape = getattr(estimator, "image_shape_", None)
-    if image_shape is None:
-        side = math.isqrt(n_features)
-        if side * side != n_features:
-            raise ValueError(
-                f"Rows of {n_features} values are not square images: pass "
-                "image_shape=(height, width) or (height, width, channels)."
-            )
-        image_shape = (side, side)
-    shape = tuple(int(v) for v in image_shape)
-    if len(shape) == 2:
-        shape = shape + (1,)
-    if len(shape) != 3 or math.prod(shape) != n_features:
-        raise ValueError(
-            f"image_shape={image_shape!r} must be (height, width) or (height, width, "
-            f"channels) holding the {n_features} values of a row."
-        )
-    if shape[2] not in (1, 3):
-        raise ValueError(f"Images need 1 (grey) or 3 (RGB) channels, got {shape[2]}.")
-    return shape
+    shape = resolve_image_shape(
+        image_shape,
+        n_features,
+        ranks=(2, 3),
+        channels=(1, 3),
+        hint="pass the image_shape of grey (1 channel) or RGB (3 channels) images that a row holds",
+    )
+    return shape if len(shape) == 3 else (*shape, 1)
 
 
 def _mosaic(images, image_shape, pad=1):

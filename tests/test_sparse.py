@@ -306,7 +306,7 @@ def test_tfidf_pipeline():
 def test_reconstruction_error_of_sparse_data(monkeypatch):
     X = _sparse("signed", n_rows=300)
     ae = _ae().fit(X)
-    monkeypatch.setattr("skae.metrics._CHUNK_ROWS", 128)  # several chunks
+    monkeypatch.setattr(_chunked, "CHUNK_VALUES", N_FEATURES * 256)  # several chunks
     np.testing.assert_allclose(reconstruction_error(ae, X), -ae.score_samples(X), rtol=1e-12)
     assert neg_mean_squared_reconstruction_error(ae, X) == pytest.approx(ae.score(X), rel=1e-12)
     # Any transformer that takes sparse input, on the same scale.
