@@ -25,8 +25,8 @@ import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ._chunked import row_chunks
 from ._batches import INFERENCE_BATCH_SIZE
+from ._chunked import row_chunks
 
 __all__ = ["neg_mean_squared_reconstruction_error", "reconstruction_error"]
 
