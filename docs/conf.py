@@ -91,5 +91,18 @@ html_title = f"skae {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_prev_next": False,
+    # The right-hand sidebar holds the page's table of contents only, so that
+    # a page without sections has none (the theme hides an empty one).
+    "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path = []
+# The left-hand sidebar lists a section's sub-pages: the narrative pages have
+# none, and an empty sidebar there would narrow their text. The API
+# reference and the gallery keep theirs (the theme's default).
+html_sidebars = {
+    page: [] for page in ("index", "getting_started", "user_guide", "scaling", "benchmarks")
+}
+# "fit()" rather than "AutoencoderTransformer.fit()" in a page's table of
+# contents, which the sidebar would cut off.
+toc_object_entries_show_parents = "hide"
+html_static_path = ["_static"]
+html_css_files = ["skae.css"]

@@ -1,10 +1,11 @@
 """Where the examples find MNIST, and how small they run.
 
-``SKAE_DATA_HOME`` (the folder of the four IDX ``.gz`` files) wins; else the
-project's ``../shared/data/mnist``; else :func:`skae.datasets.load_mnist`
-fetches from OpenML. ``SKAE_EXAMPLE_N_TRAIN`` (MNIST training images, 20 000
-by default) and ``SKAE_EXAMPLE_MAX_EPOCHS`` (``auto`` by default) shrink a
-run. ``SMALL_RUNS`` gives each example the small run with which the
+``SKAE_DATA_HOME`` (the folder of the four IDX ``.gz`` files) wins; else a
+local copy where the repository's own machines keep one (``LOCAL_MNIST``);
+else :func:`skae.datasets.load_mnist` fetches from OpenML.
+``SKAE_EXAMPLE_N_TRAIN`` (MNIST training images, 20 000 by default) and
+``SKAE_EXAMPLE_MAX_EPOCHS`` (``auto`` by default) shrink a run.
+``SMALL_RUNS`` gives each example the small run with which the
 documentation build draws its figures (docs/conf.py) and
 ``tests/test_examples.py`` checks the numbers it prints.
 """
@@ -40,7 +41,7 @@ from skae.datasets import load_mnist  # noqa: E402
 SMALL_RUNS = {
     "plot_anomaly_scores": {"SKAE_EXAMPLE_N_TRAIN": "3000", "SKAE_EXAMPLE_MAX_EPOCHS": "30"},
     "plot_custom_network": {"SKAE_EXAMPLE_MAX_EPOCHS": "80"},
-    "plot_denoising_mnist": {"SKAE_EXAMPLE_N_TRAIN": "3000", "SKAE_EXAMPLE_MAX_EPOCHS": "12"},
+    "plot_denoising_mnist": {"SKAE_EXAMPLE_N_TRAIN": "6000", "SKAE_EXAMPLE_MAX_EPOCHS": "12"},
     "plot_grid_search_n_components": {"SKAE_EXAMPLE_MAX_EPOCHS": "40"},
     "plot_pca_vs_autoencoder": {"SKAE_EXAMPLE_MAX_EPOCHS": "60"},
     "plot_sparse_activity": {"SKAE_EXAMPLE_N_TRAIN": "2000", "SKAE_EXAMPLE_MAX_EPOCHS": "50"},
@@ -59,11 +60,15 @@ def configure(env):
 configure(os.environ)
 
 
+# Where the project's machines keep MNIST, beside the repository's checkout.
+LOCAL_MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
+
+
 def mnist_home():
+    """The folder of MNIST's IDX files: ``SKAE_DATA_HOME``, else ``LOCAL_MNIST``, else None."""
     if os.environ.get("SKAE_DATA_HOME"):
         return os.environ["SKAE_DATA_HOME"]
-    shared = HERE.parents[1] / "shared" / "data" / "mnist"
-    return str(shared) if shared.is_dir() else None
+    return str(LOCAL_MNIST) if LOCAL_MNIST.is_dir() else None
 
 
 def mnist(n_train=None, n_test=None):

@@ -11,6 +11,12 @@ reconstruction error is compared with :class:`~sklearn.decomposition.PCA`'s
 and with the all-built-in autoencoder's at the same ``n_components``, and
 the fitted model goes through a model file and back. See
 :ref:`custom-networks` for the contract.
+
+**How much data.** All of scikit-learn's 1 797 digits: 1 347 to train, 450
+to test. The documentation's build runs it for 80 epochs (``SMALL_RUNS`` in
+``examples/_data.py``); run as a script it trains for ``max_epochs="auto"``
+epochs (``SKAE_EXAMPLE_MAX_EPOCHS`` changes it). The line ``Data: ...`` it
+prints says what the run had.
 """
 
 import math
@@ -91,6 +97,10 @@ for name, model in models.items():
     model.fit(X_train)
     mse = np.mean((X_test - model.inverse_transform(model.transform(X_test))) ** 2)
     print(f"{name}: test reconstruction MSE {mse:.4f}")
+print(
+    f"Data: {len(X_train)} training and {len(X_test)} test digits; "
+    f"{models['built-in dense'].n_iter_} epochs"
+)
 
 # %%
 # A model file and back

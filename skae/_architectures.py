@@ -54,27 +54,22 @@ IMAGE_SHAPE = Param(
     "tuple of int or None",
     """Geometry of one sample for the convolutional network, in the order
     ``image_layout`` names: ``(height, width)``, ``(height, width,
-    channels)`` or ``(length,)`` by default. Flat rows hold the sample
-    flattened in that order (``image.reshape(-1)``). None: the shape of
-    ``X``'s samples when ``X`` comes as images ``(n_samples, height, width[,
-    channels])``; for flat rows, a square one-channel image when
-    ``n_features`` is a perfect square, else a 1-D signal. A shape that does
-    not hold ``n_features`` values, or that differs from the samples of an
-    ``X`` given as images, is a ``ValueError`` at ``fit``.""",
+    channels)`` or ``(length,)`` by default; flat rows hold the sample
+    flattened in that order. None reads it from ``X`` given as images, and
+    takes flat rows as a square one-channel image when ``n_features`` is a
+    perfect square, else as a 1-D signal. See :ref:`images`.""",
 )
 IMAGE_LAYOUT = Param(
     "image_layout",
     "auto",
     (StrOptions({"auto", *LAYOUTS}),),
     '{"auto", "HW", "HWC", "CHW", "L", "LC", "CL"}',
-    """What each axis of ``image_shape`` (or of ``X``'s samples, given as
+    """What each axis of ``image_shape`` (or of ``X``'s samples given as
     images) is: ``H`` height, ``W`` width, ``C`` channels, ``L`` length of
-    a 1-D signal. ``"CHW"`` reads channels-first images (torch's order),
-    ``"LC"`` a multichannel signal. ``"auto"`` reads a shape of 1, 2 or 3
-    values as ``"L"``, ``"HW"`` or ``"HWC"`` (numpy's and Pillow's order),
-    and refuses a 3-value shape whose first value is smaller than its last,
-    such as ``(3, 32, 32)``, which could be channels-first: pass
-    ``image_layout`` to say which.""",
+    a 1-D signal; ``"CHW"`` reads torch's channels-first images. ``"auto"``
+    reads 1, 2 or 3 values as ``"L"``, ``"HW"`` or ``"HWC"`` and refuses a
+    shape that could be channels-first, such as ``(3, 32, 32)``. See
+    :ref:`images`.""",
 )
 CHANNELS = Param(
     "channels",
@@ -116,14 +111,12 @@ ENCODER = Param(
     None,
     (None, callable),
     "None, callable or torch.nn.Module",
-    """Your own encoder, in place of the built-in one. A ``torch.nn.Module``
-    subclass (or any callable returning a module) is built at ``fit`` as
-    ``encoder(n_features, n_outputs, **encoder_params)``, so that one class
-    serves every ``n_components`` of a grid search. A module instance is
-    deep-copied at ``fit`` and used as given: the object you passed is never
-    trained. It maps a batch of rows ``(batch, n_features)``, float32, to
-    ``(batch, n_outputs)``: ``n_components`` values (twice that for a
-    variational autoencoder: the posterior means, then the log-variances).
+    """Your own encoder, in place of the built-in one: a
+    ``torch.nn.Module`` class (or callable) built at ``fit`` as
+    ``encoder(n_features, n_outputs, **encoder_params)``, or a module
+    instance, which ``fit`` deep-copies. It maps float32 rows ``(batch,
+    n_features)`` to ``(batch, n_outputs)``: ``n_components`` values (twice
+    that for a variational autoencoder: the means, then the log-variances).
     See :ref:`custom-networks`.""",
 )
 ENCODER_PARAMS = Param(

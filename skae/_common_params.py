@@ -20,11 +20,9 @@ from ._schedules import LR_SCHEDULES
 
 # Why every estimator's n_components defaults to 2 (one sentence, shared).
 N_COMPONENTS_DEFAULT_DOC = (  # one line: it goes into descriptions of any indentation
-    "The default, 2, is every skae estimator's, as for scikit-learn's nonlinear "
-    "embeddings (:class:`~sklearn.manifold.Isomap`, :class:`~sklearn.manifold.TSNE`) "
-    "and :class:`~sklearn.decomposition.TruncatedSVD`: a code that can be plotted "
-    "and that any data of two or more features admits; choose the width for your "
-    "data (e.g. by a grid search)."
+    "The default, 2, gives a code that can be plotted, as for scikit-learn's "
+    "nonlinear embeddings: choose the width for your data "
+    "(:ref:`choosing-n-components`)."
 )
 
 N_COMPONENTS = Param(
@@ -40,7 +38,7 @@ N_COMPONENTS = Param(
 # A denoising or sparse code may be overcomplete: the noise or the penalty,
 # not the width, keeps the network from learning the identity.
 OVERCOMPLETE_N_COMPONENTS = N_COMPONENTS.replace(
-    description=f"""Width of the code. May exceed ``n_features`` (an
+    description=f"""Width of the code. It may exceed ``n_features`` (an
     overcomplete code): the corruption or the penalty, not the width, keeps
     the network from learning the identity. {N_COMPONENTS_DEFAULT_DOC}""",
 )
@@ -51,32 +49,23 @@ TRAINING_PARAMS = (
         "auto",
         (StrOptions({"auto", "sigmoid", "identity"}),),
         '{"auto", "sigmoid", "identity"}',
-        """``"sigmoid"``: outputs in [0, 1], trained with binary cross-entropy
-        (needs ``X`` in [0, 1], e.g. pixel intensities). ``"identity"``:
-        unbounded outputs trained with the squared error; inside the
-        estimator each feature is centred (``mean_``) and all are divided by
-        one global scale (``scale_``), so that the network sees values of
-        order 1 whatever the units while the loss stays the squared error in
-        the units of ``X`` (what PCA minimises). As with PCA, features of
-        very different scales count by their variance: put a
-        :class:`~sklearn.preprocessing.StandardScaler` first to weigh them
-        equally. ``"auto"``: ``"sigmoid"`` when the training data lies in
-        [0, 1], else ``"identity"``. The choice made is in
-        ``output_activation_``.""",
+        """``"sigmoid"``: outputs in [0, 1] trained with binary cross-entropy
+        (needs ``X`` in [0, 1]); ``"identity"``: unbounded outputs trained
+        with the squared error on centred and scaled inputs (``mean_``,
+        ``scale_``). ``"auto"`` picks ``"sigmoid"`` when the training data
+        lies in [0, 1], else ``"identity"``, and ``output_activation_`` holds
+        the choice. See :ref:`scaling-inputs`.""",
     ),
     Param(
         "max_epochs",
         "auto",
         (Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})),
         'int or "auto"',
-        """Maximum number of passes over the training data. ``"auto"`` sets a
-        budget of mini-batch updates -- about 10 000 for a dense network,
-        5 000 for a convolutional one (the built-in network's, also with your
-        own modules) -- as epochs: ``ceil(steps / ceil(n_train /
-        batch_size))`` clipped to [10, 200] for a dense network, [10, 400]
-        for a convolutional one (which over-fits a small data set less). A
-        large data set needs fewer passes than a small one; training can
-        stop earlier on ``tol`` (see ``n_iter_no_change``).""",
+        """Maximum number of passes over the training data; training can stop
+        earlier on ``tol`` (see ``n_iter_no_change``). ``"auto"`` turns a
+        budget of about 10 000 mini-batch updates (5 000 for a convolutional
+        network) into 10 to 200 epochs (10 to 400 for a convolutional one).
+        See :ref:`training-length`.""",
     ),
     Param(
         "batch_size",
@@ -90,39 +79,23 @@ TRAINING_PARAMS = (
         "auto",
         (Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"})),
         'float or "auto"',
-        """Learning rate of the optimizer: the peak of the ``lr_schedule`` in
-        ``fit``, the constant rate of :meth:`partial_fit`. ``"auto"``:
-        ``1e-3`` for up to 5 000 training rows, then in proportion to the
-        rows (``1e-3 * n_train / 5 000``) up to ``3e-3`` from 15 000 rows --
-        small data sets over-fit at a higher rate, large ones (seen only a
-        few dozen times in the ``max_epochs="auto"`` budget) train better
-        codes with it; ``1e-3`` in :meth:`partial_fit`. The rate used is in
-        ``lr_``.""",
+        """Learning rate of the optimizer: the peak of ``lr_schedule`` in
+        ``fit``, the constant rate of :meth:`partial_fit`. ``"auto"`` chooses
+        it from the number of training rows (``1e-3`` up to 5 000, rising to
+        ``3e-3`` from 15 000; ``1e-3`` in :meth:`partial_fit`), and ``lr_``
+        holds the rate used. See :ref:`lr-schedule`.""",
     ),
     Param(
         "lr_schedule",
         "cooldown",
         (StrOptions(set(LR_SCHEDULES)),),
         '{"cooldown", "onecycle", "cosine", "constant"}',
-        """How the learning rate changes over a ``fit``: skorch's
-        ``LRScheduler`` callback, stepped after every mini-batch over the
-        ``max_epochs`` the fit plans. ``"cooldown"``: a linear warm-up
-        from ``lr / 25`` over the first 5 % of the steps, ``lr`` until 70 %,
-        then a cosine anneal to 0 (the warmup-stable-decay
-        schedule, "constant rate with cooldown", of Hägele et al., NeurIPS
-        2024). ``"onecycle"``: Smith &
-        Topin's one-cycle policy ("Super-convergence", 2019), from ``lr /
-        25`` up to ``lr`` over the first 30 % of the steps, then a cosine
-        anneal to ``lr / 250 000``; it favours a higher ``lr`` (e.g. 3e-3).
-        ``"cosine"``: cosine annealing from ``lr`` to 0 (Loshchilov &
-        Hutter, "SGDR", 2017). ``"constant"``: ``lr`` throughout (skae
-        0.1's training). Under ``"cooldown"`` a fit whose loss plateaus
-        (``tol``, ``n_iter_no_change``) before 70 % of its steps anneals
-        from there before it stops. An annealed fit ends at a low rate, where the last
-        bit of quality is gained: to train longer, raise ``max_epochs``
-        rather than continuing with ``warm_start`` (which runs a new
-        schedule). :meth:`partial_fit` knows no horizon and trains at the
-        constant ``lr`` (1e-3 for ``"auto"``).""",
+        """How the learning rate changes over a ``fit``, stepped after every
+        mini-batch: ``"cooldown"`` warms up over the first 5 % of the planned
+        steps, holds ``lr`` until 70 % and anneals it to 0; ``"onecycle"``,
+        ``"cosine"`` and ``"constant"`` (skae 0.1's training) are the others.
+        :meth:`partial_fit` trains at the constant ``lr``. See
+        :ref:`lr-schedule`.""",
     ),
     Param(
         "optimizer",
@@ -137,11 +110,10 @@ TRAINING_PARAMS = (
         (dict, None),
         "dict or None",
         """Further keyword arguments of the optimizer, e.g.
-        ``{"weight_decay": 1e-4}``, ``{"momentum": 0.9}`` (SGD) or
-        ``{"betas": (0.9, 0.99)}``; ``lr`` is a parameter of its own. A key
+        ``{"weight_decay": 1e-4}`` (``lr`` is a parameter of its own); a key
         the optimizer does not take is a ``ValueError`` at ``fit``.
-        ``"adam"``, ``"adamw"`` and ``"sgd"`` run torch's fused kernel on a
-        CPU or CUDA device unless this sets ``fused`` or ``foreach``.""",
+        ``"adam"``, ``"adamw"`` and ``"sgd"`` run torch's fused kernel unless
+        this sets ``fused`` or ``foreach``. See :ref:`optimizer`.""",
     ),
     Param(
         "device",
@@ -159,12 +131,10 @@ TRAINING_PARAMS = (
         "bool",
         """If True, hold out ``validation_fraction`` of the training data and
         stop when the validation loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; the weights of the best epoch are kept
-        (``best_epoch_``). The split indexes the training data: no copy.
-        For data read by chunks (a memmap, an h5py or zarr array) it holds
-        out whole blocks of consecutive rows, not single rows (see
-        ``fit``). If False, stop when the *training* loss has not improved by ``tol``
-        for ``n_iter_no_change`` epochs (as MLPRegressor).""",
+        ``n_iter_no_change`` epochs, keeping the best epoch's weights
+        (``best_epoch_``). If False, stop on the training loss, as
+        :class:`~sklearn.neural_network.MLPRegressor` does. See
+        :ref:`training-length`.""",
     ),
     Param(
         "validation_fraction",
@@ -179,10 +149,8 @@ TRAINING_PARAMS = (
         (Interval(numbers.Integral, 1, None, closed="left"),),
         "int",
         """Number of epochs without an improvement of at least ``tol`` before
-        training stops. Under ``lr_schedule="cooldown"``, a plateau before
-        the anneal does not stop training at once: the anneal starts there,
-        over 3/7 of the epochs trained so far (the schedule's own share),
-        and training stops when it ends.""",
+        training stops. Under ``lr_schedule="cooldown"`` a plateau before the
+        anneal starts the anneal instead (:ref:`training-length`).""",
     ),
     Param(
         "tol",
@@ -190,12 +158,10 @@ TRAINING_PARAMS = (
         (Interval(numbers.Real, 0, None, closed="left"),),
         "float",
         """Smallest decrease of the monitored loss, per feature, that counts as
-        an improvement. The loss is in the network's units, so ``tol`` means
-        the same for data of any scale: the mean squared error of ``(X -
-        mean_) / scale_`` (relative to the data's variance) for
-        ``output_activation_="identity"``, the mean binary cross-entropy for
-        ``"sigmoid"``. A loss summed over features (the variational
-        autoencoder's) is compared with ``tol * n_features``.""",
+        an improvement. The loss is in the network's units (the scaled data's
+        squared error, or the binary cross-entropy for ``"sigmoid"``), so
+        ``tol`` means the same for data of any scale; see
+        :ref:`training-length`.""",
     ),
     Param(
         "random_state",
@@ -211,11 +177,9 @@ TRAINING_PARAMS = (
         0,
         ("verbose",),
         "int",
-        """0 prints nothing. 1 prints one log line per epoch (skorch's
-        ``PrintLog``), a tqdm progress bar over each epoch's batches
-        (skorch's ``ProgressBar``) and the reason training stopped; then
-        ``transform`` and the other inference methods show a progress bar on
-        inputs of 10 000 rows or more.""",
+        """0 prints nothing. 1 prints a log line and a progress bar per epoch
+        and why training stopped, and progress bars in the inference methods
+        on inputs of 10 000 rows or more. See :ref:`progress-and-logging`.""",
     ),
     Param(
         "callbacks",
@@ -232,24 +196,12 @@ TRAINING_PARAMS = (
         ("boolean",),
         "bool",
         """If True, ``fit`` on a fitted estimator continues training its
-        network -- its weights and the optimizer's state (fresh for a model
-        read by :func:`skae.load`, whose file holds no optimizer state) -- for up to
-        ``max_epochs`` more epochs instead of starting over, as
-        :class:`~sklearn.neural_network.MLPRegressor` does: ``n_iter_`` adds
-        up and ``loss_curve_`` grows. ``mean_``, ``scale_`` and
-        ``output_activation_`` (and a denoising autoencoder's clipping range)
-        stay those of the first fit, so ``X`` must have the same features
-        and, for ``output_activation_="sigmoid"``, lie in [0, 1]; a
-        ``ValueError`` otherwise. Only ``max_epochs``, ``batch_size``,
-        ``lr``, ``lr_schedule``, ``early_stopping``, ``validation_fraction``,
-        ``n_iter_no_change``, ``tol``, ``random_state``, ``verbose`` and
-        ``callbacks`` may change between the fits; a change of any other
-        parameter (``n_components``, the network's, ...) is a
-        ``ValueError``: set ``warm_start=False`` to train a new model.
-        Each continued fit stops on its own ``tol`` / ``n_iter_no_change``
-        criterion, counted from its first epoch. On an estimator not yet
-        fitted, ``fit`` is an ordinary fit. See also :meth:`partial_fit`,
-        which always continues.""",
+        network (weights and optimizer state) for up to ``max_epochs`` more
+        epochs instead of starting over, as
+        :class:`~sklearn.neural_network.MLPRegressor` does; only the training
+        parameters may change between the fits, any other change is a
+        ``ValueError``. On an estimator not yet fitted, ``fit`` is an ordinary
+        fit. See :ref:`warm-start`.""",
     ),
 )
 

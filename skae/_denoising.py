@@ -21,48 +21,24 @@ NOISE = Param(
     "gaussian",
     (StrOptions(set(NOISES)),),
     '{"gaussian", "masking", "salt_and_pepper"}',
-    """How each training mini-batch is corrupted (afresh at every step;
-    validation batches, :meth:`transform` and :meth:`reconstruct` see
-    ``X`` as given).
-
-    - ``"gaussian"``: add independent normal noise of standard deviation
-      ``noise_level``, in the units of ``X``, then clip every value to the
-      range of the training data: from the smallest to the largest value
-      of the ``X`` passed to :meth:`fit`, taken over all features (so
-      [0, 1] for pixels that span [0, 1]). The clipping always applies,
-      whatever that range. The range is the whole data set's, not each
-      feature's, so that a pixel that is 0 in every training image is
-      corrupted too.
-    - ``"masking"``: set each input, with probability ``noise_level``, to
-      0 in the units of ``X``.
-    - ``"salt_and_pepper"``: set each input, with probability
-      ``noise_level``, to its feature's smallest or largest value in the
-      training data (each half of the time).
-
-    These ranges come from the data the network was built on: the first
-    batch for :meth:`partial_fit`, the first fit for ``warm_start``; later
-    batches and fits keep them.""",
+    """How each training mini-batch is corrupted, afresh at every step
+    (validation batches, :meth:`transform` and :meth:`reconstruct` see
+    ``X`` as given): ``"gaussian"`` adds normal noise of standard deviation
+    ``noise_level`` and clips to the training data's range; ``"masking"``
+    sets a fraction ``noise_level`` of the inputs to 0; ``"salt_and_pepper"``
+    sets them to their feature's smallest or largest training value. See
+    :ref:`denoising`.""",
 )
 NOISE_LEVEL = Param(
     "noise_level",
     0.3,
     (Interval(numbers.Real, 0, None, closed="left"),),
     "float",
-    """For ``noise="gaussian"``: the noise's standard deviation in the
-    units of ``X``, whatever their range, before the clipping described
-    under ``noise``: ``noise_level=0.5`` on pixels in [0, 1] is "sigma =
-    0.5"; the same noise on pixels in [0, 255] is ``noise_level=127.5``.
-    Any value >= 0. As the noise is in the units of ``X`` and always
-    clipped to the training range, training changes continuously with the
-    data: with the same ``random_state``, ``c * X`` (``c > 0``) is trained
-    on ``c`` times the noisy inputs of ``X``, whether or not ``X`` lies in
-    [0, 1].
-
-    For ``"masking"`` and ``"salt_and_pepper"``: the fraction of inputs
-    corrupted (the probability of each), in [0, 1]; :meth:`fit` raises a
-    ValueError above 1.
-
-    ``noise_level=0`` trains on clean inputs.""",
+    """For ``noise="gaussian"``, the noise's standard deviation in the units
+    of ``X`` (``0.5`` on pixels in [0, 1] is "sigma = 0.5", ``127.5`` on
+    pixels in [0, 255]); for ``"masking"`` and ``"salt_and_pepper"``, the
+    fraction of inputs corrupted, at most 1. ``0`` trains on clean inputs.
+    See :ref:`denoising`.""",
 )
 
 

@@ -44,21 +44,12 @@ ORDERED = Param(
     False,
     ("boolean",),
     "bool",
-    """If True, train an ordered code: the loss is the mean of the
-    reconstruction error from the whole code and from a prefix of it -- for
-    each training sample a width ``k`` is drawn from 1, 2, 4, ... below
-    ``n_components`` and the code units after the first ``k`` are set to
-    zero before decoding (nested dropout, Rippel et al. 2014, over the
-    nested widths of Matryoshka representations, Kusupati et al. 2022) --
-    so that the first ``k`` units are a good code of width ``k`` -- PCA's
-    ordering, for a nonlinear code. Each training step decodes twice, so
-    an epoch takes about 1.3 to 1.5 times as long. One fit then serves every width:
-    keep the first ``k`` columns of :meth:`transform` (or put
-    :class:`~skae.CodePrefix` after the estimator in a pipeline), and
-    :meth:`inverse_transform` of a code whose trailing units are zero
-    decodes that prefix. ``transform`` itself is unchanged. Sets
-    ``explained_variance_ratio_``. Works with your own ``encoder`` /
-    ``decoder`` too (the dropout acts on the code between them).""",
+    """If True, train an ordered code, whose first ``k`` units are a good
+    code of width ``k`` (PCA's ordering, for a nonlinear code), by nested
+    dropout over the widths 1, 2, 4, ...; an epoch takes about 1.3 to 1.5
+    times as long. Keep the first ``k`` columns of :meth:`transform` (or
+    put :class:`~skae.CodePrefix` after the estimator) and read
+    ``explained_variance_ratio_``. See :ref:`ordered-codes`.""",
 )
 
 EXPLAINED_VARIANCE_RATIO = Attr(
