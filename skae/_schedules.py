@@ -124,16 +124,10 @@ def lr_schedule_callback(schedule, lr, n_steps):
     Parameters
     ----------
     schedule : {"cooldown", "onecycle", "cosine", "constant"}
-        ``"cooldown"``: a linear warm-up from ``lr / 25`` over the first 5 %
-        of the steps, ``lr`` until 70 %, then a cosine anneal to 0
-        (:class:`WarmupStableDecay`). ``"onecycle"``: Smith &
-        Topin's one-cycle policy ("Super-convergence", 2019;
-        :class:`torch.optim.lr_scheduler.OneCycleLR`): the learning rate
-        rises from ``lr / 25`` to ``lr`` over the first 30 % of the steps,
-        then anneals (cosine) to ``lr / 250 000``. ``"cosine"``: cosine
-        annealing from ``lr`` to 0 (Loshchilov & Hutter, "SGDR", 2017;
-        :class:`torch.optim.lr_scheduler.CosineAnnealingLR`) without
-        restarts. ``"constant"``: no schedule.
+        The estimators' ``lr_schedule`` (see the user guide's
+        :ref:`lr-schedule`): :class:`WarmupStableDecay`, torch's
+        ``OneCycleLR`` (no momentum cycling) or ``CosineAnnealingLR``, or
+        none.
     lr : float
         The peak learning rate.
     n_steps : int
@@ -182,14 +176,8 @@ def learning_rates(lr_schedule, lr, n_steps):
     Parameters
     ----------
     lr_schedule : {"cooldown", "onecycle", "cosine", "constant"}
-        As the estimators' ``lr_schedule`` parameter: ``"cooldown"``, a
-        linear warm-up from ``lr / 25`` over 5 % of the steps, ``lr`` until
-        70 %, a cosine anneal to 0 (the warmup-stable-decay schedule of
-        Hägele et al., "Scaling laws and compute-optimal training beyond
-        fixed training durations", NeurIPS 2024); ``"onecycle"``, Smith &
-        Topin's one-cycle policy ("Super-convergence", 2019); ``"cosine"``,
-        cosine annealing from ``lr`` to 0 (Loshchilov & Hutter, "SGDR",
-        2017); ``"constant"``, ``lr`` throughout.
+        As the estimators' ``lr_schedule`` parameter (see the user guide's
+        :ref:`lr-schedule`).
     lr : float
         The peak learning rate, > 0 (a fitted estimator's ``lr_`` gives the
         rate ``lr="auto"`` chose).
