@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+import torch
+
 from ._architectures import (
     CONV_PARAMS,
     CONVOLUTIONAL,
@@ -85,13 +89,13 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
         decoder=None,
         decoder_params=None,
         output_activation="auto",
-        max_epochs="auto",
+        max_epochs: int | Literal["auto"] = "auto",
         batch_size=128,
-        lr="auto",
+        lr: float | Literal["auto"] = "auto",
         lr_schedule="cooldown",
-        optimizer="adam",
+        optimizer: str | type = "adam",
         optimizer_params=None,
-        device="auto",
+        device: str | torch.device = "auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -193,13 +197,13 @@ class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
         decoder=None,
         decoder_params=None,
         output_activation="auto",
-        max_epochs="auto",
+        max_epochs: int | Literal["auto"] = "auto",
         batch_size=128,
-        lr="auto",
+        lr: float | Literal["auto"] = "auto",
         lr_schedule="cooldown",
-        optimizer="adam",
+        optimizer: str | type = "adam",
         optimizer_params=None,
-        device="auto",
+        device: str | torch.device = "auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numbers
+from typing import Literal
 
 import numpy as np
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._architectures import IMAGE_ATTRIBUTES, NETWORK_CHOICE_PARAMS, ArchitectureChoice
@@ -133,13 +135,13 @@ class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
         decoder=None,
         decoder_params=None,
         output_activation="auto",
-        max_epochs="auto",
+        max_epochs: int | Literal["auto"] = "auto",
         batch_size=128,
-        lr="auto",
+        lr: float | Literal["auto"] = "auto",
         lr_schedule="cooldown",
-        optimizer="adam",
+        optimizer: str | type = "adam",
         optimizer_params=None,
-        device="auto",
+        device: str | torch.device = "auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,

@@ -12,6 +12,10 @@ Each public class writes its ``__init__`` by hand, as scikit-learn's do:
 the parameters listed with their defaults (``n_components`` may come by
 position, the rest are keyword-only), each stored unchanged on ``self``.
 Editors, type checkers, ``inspect.getsource`` and a reader see them there.
+A type checker takes a parameter's type from its default; the few that
+also take values of another type (``max_epochs: int | Literal["auto"]``,
+a torch optimizer class or ``torch.device``) are annotated
+(tests/typing/run_pyright.sh checks a user's script with pyright).
 The class then lists the same parameters, in the same order, in
 :func:`declare`, which
 

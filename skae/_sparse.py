@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import Literal
 
 import numpy as np
+import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -116,7 +118,7 @@ class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
         n_components=2,
         *,
         sparsity="kl",
-        sparsity_weight="auto",
+        sparsity_weight: float | Literal["auto"] = "auto",
         sparsity_target=0.05,
         architecture="dense",
         hidden_layer_sizes=(256, 128),
@@ -131,13 +133,13 @@ class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
         decoder=None,
         decoder_params=None,
         output_activation="auto",
-        max_epochs="auto",
+        max_epochs: int | Literal["auto"] = "auto",
         batch_size=128,
-        lr="auto",
+        lr: float | Literal["auto"] = "auto",
         lr_schedule="cooldown",
-        optimizer="adam",
+        optimizer: str | type = "adam",
         optimizer_params=None,
-        device="auto",
+        device: str | torch.device = "auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,

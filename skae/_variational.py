@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Literal
 
 import numpy as np
 import torch
@@ -109,13 +110,13 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
         decoder=None,
         decoder_params=None,
         output_activation="auto",
-        max_epochs="auto",
+        max_epochs: int | Literal["auto"] = "auto",
         batch_size=128,
-        lr="auto",
+        lr: float | Literal["auto"] = "auto",
         lr_schedule="cooldown",
-        optimizer="adam",
+        optimizer: str | type = "adam",
         optimizer_params=None,
-        device="auto",
+        device: str | torch.device = "auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
