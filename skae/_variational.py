@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Literal
 
 import numpy as np
 import torch
@@ -90,6 +91,71 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
     _feature_reduction = "sum"
 
     _overcomplete = "warn"
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        beta=1.0,
+        architecture="dense",
+        hidden_layer_sizes=(256, 128),
+        image_shape=None,
+        image_layout="auto",
+        channels=(16, 32),
+        kernel_size=3,
+        upsampling="nearest",
+        activation="relu",
+        encoder=None,
+        encoder_params=None,
+        decoder=None,
+        decoder_params=None,
+        output_activation="auto",
+        max_epochs: int | Literal["auto"] = "auto",
+        batch_size=128,
+        lr: float | Literal["auto"] = "auto",
+        lr_schedule="cooldown",
+        optimizer: str | type = "adam",
+        optimizer_params=None,
+        device: str | torch.device = "auto",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        warm_start=False,
+    ):
+        self.n_components = n_components
+        self.beta = beta
+        self.architecture = architecture
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
+        self.image_layout = image_layout
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.upsampling = upsampling
+        self.activation = activation
+        self.encoder = encoder
+        self.encoder_params = encoder_params
+        self.decoder = decoder
+        self.decoder_params = decoder_params
+        self.output_activation = output_activation
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.device = device
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
 
     def _n_encoder_outputs(self):
         return 2 * self.n_components

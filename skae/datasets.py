@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions
+
+from ._parameters import Param, declare
 
 __all__ = ["load_mnist", "load_fashion_mnist", "load_photo_patches"]
 
@@ -59,8 +62,6 @@ def _resolve_home(data_home, name):
 def _load_idx_dataset(
     name, openml_name, data_home, subset, return_X_y, as_frame, download_if_missing
 ):
-    if subset not in ("train", "test", "all"):
-        raise ValueError(f"subset must be 'train', 'test' or 'all', got {subset!r}.")
     home = _resolve_home(data_home, name)
     parts = ("train", "test") if subset == "all" else (subset,)
     paths = [home / f for part in parts for f in _FILES[part]]
@@ -136,28 +137,64 @@ def _fetch_openml(name, openml_name, home, parts, missing):
     return images, target
 
 
-_DOC = """Load the {title} data set ({n_train} training, 10 000 test images).
+def _data_home(name):
+    return Param(
+        "data_home",
+        None,
+        (str, os.PathLike, None),
+        "str or path-like",
+        f"""Folder holding the four ``.gz`` files. None: the environment
+        variable ``SKAE_DATA_HOME``, else ``~/scikit_learn_data/{name}``.""",
+        positional=True,
+    )
 
-    Reads the original IDX files ({files}) from ``data_home``; where they
-    are absent and ``download_if_missing`` is true, fetches the same images
-    from OpenML (``{openml}``) with :func:`sklearn.datasets.fetch_openml`,
-    which caches them.
 
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder holding the four ``.gz`` files. None: the environment
-        variable ``SKAE_DATA_HOME``, else ``~/scikit_learn_data/{name}``.
-    subset : {{"train", "test", "all"}}, default="train"
-        The original split: 60 000 training images, 10 000 test images, or
-        both (training first).
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
-    as_frame : bool, default=False
-        If True, ``data`` is a DataFrame with columns ``pixel_0 ...
-        pixel_783`` and ``target`` a Series.
-    download_if_missing : bool, default=True
-        If False, raise instead of fetching when the files are absent.
+IDX_LOADER_PARAMS = (
+    Param(
+        "subset",
+        "train",
+        (StrOptions({"train", "test", "all"}),),
+        '{"train", "test", "all"}',
+        """The original split: 60 000 training images, 10 000 test images, or
+        both (training first).""",
+    ),
+    Param(
+        "return_X_y",
+        False,
+        ("boolean",),
+        "bool",
+        "If True, return ``(data, target)`` instead of a Bunch.",
+    ),
+    Param(
+        "as_frame",
+        False,
+        ("boolean",),
+        "bool",
+        """If True, ``data`` is a DataFrame with columns ``pixel_0 ...
+        pixel_783`` and ``target`` a Series.""",
+    ),
+    Param(
+        "download_if_missing",
+        True,
+        ("boolean",),
+        "bool",
+        "If False, raise instead of fetching when the files are absent.",
+    ),
+)
+
+
+@declare(_data_home("mnist"), *IDX_LOADER_PARAMS)
+def load_mnist(
+    data_home=None, *, subset="train", return_X_y=False, as_frame=False, download_if_missing=True
+):
+    """Load the MNIST handwritten digits data set (60 000 training, 10 000 test images).
+
+    Reads the original IDX files (``train-images-idx3-ubyte.gz`` etc.) from
+    ``data_home``; where they are absent and ``download_if_missing`` is
+    true, fetches the same images from OpenML (``mnist_784``) with
+    :func:`sklearn.datasets.fetch_openml`, which caches them.
+
+    <parameters>
 
     Returns
     -------
@@ -177,23 +214,60 @@ _DOC = """Load the {title} data set ({n_train} training, 10 000 test images).
     ValueError
         A file is not a valid IDX file, or ``subset`` is unknown.
 
+    See Also
+    --------
+    load_fashion_mnist : The same loader for Fashion-MNIST.
+
     References
     ----------
-    {reference}
+    .. [1] Y. LeCun, C. Cortes and C. J. C. Burges, The MNIST database of
+       handwritten digits, http://yann.lecun.com/exdb/mnist/
     """
-
-
-def load_mnist(
-    data_home=None, *, subset="train", return_X_y=False, as_frame=False, download_if_missing=True
-):
     return _load_idx_dataset(
         "mnist", "mnist_784", data_home, subset, return_X_y, as_frame, download_if_missing
     )
 
 
+@declare(_data_home("fashion_mnist"), *IDX_LOADER_PARAMS)
 def load_fashion_mnist(
     data_home=None, *, subset="train", return_X_y=False, as_frame=False, download_if_missing=True
 ):
+    """Load the Fashion-MNIST clothing images data set (60 000 training, 10 000 test images).
+
+    Reads the original IDX files (same names as MNIST's) from ``data_home``;
+    where they are absent and ``download_if_missing`` is true, fetches the
+    same images from OpenML (``Fashion-MNIST``) with
+    :func:`sklearn.datasets.fetch_openml`, which caches them.
+
+    <parameters>
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data``: ndarray of shape (n_samples, 784), float32, pixel
+        intensities in [0, 1]; ``images``: ndarray of shape (n_samples, 28,
+        28), float32; ``target``: ndarray of shape (n_samples,), int64, the
+        class 0-9; ``feature_names``, ``target_names``, ``frame``, ``DESCR``.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Raises
+    ------
+    FileNotFoundError
+        Files absent and ``download_if_missing=False``.
+    OSError
+        Files absent and the download failed; the message names both ways out.
+    ValueError
+        A file is not a valid IDX file, or ``subset`` is unknown.
+
+    See Also
+    --------
+    load_mnist : The same loader for MNIST.
+
+    References
+    ----------
+    .. [1] H. Xiao, K. Rasul and R. Vollgraf, Fashion-MNIST: a novel image
+       dataset for benchmarking machine learning algorithms, arXiv:1708.07747, 2017.
+    """
     return _load_idx_dataset(
         "fashion_mnist",
         "Fashion-MNIST",
@@ -202,36 +276,6 @@ def load_fashion_mnist(
         return_X_y,
         as_frame,
         download_if_missing,
-    )
-
-
-# title, files, OpenML name, name, reference: one row per loader.
-_DOC_FIELDS = {
-    load_mnist: (
-        "MNIST handwritten digits",
-        "``train-images-idx3-ubyte.gz`` etc.",
-        "mnist_784",
-        "mnist",
-        ".. [1] Y. LeCun, C. Cortes and C. J. C. Burges, The MNIST database of "
-        "handwritten digits, http://yann.lecun.com/exdb/mnist/",
-    ),
-    load_fashion_mnist: (
-        "Fashion-MNIST clothing images",
-        "same names as MNIST's",
-        "Fashion-MNIST",
-        "fashion_mnist",
-        ".. [1] H. Xiao, K. Rasul and R. Vollgraf, Fashion-MNIST: a novel image "
-        "dataset for benchmarking machine learning algorithms, arXiv:1708.07747, 2017.",
-    ),
-}
-for _loader, (_title, _files, _openml, _name, _reference) in _DOC_FIELDS.items():
-    _loader.__doc__ = _DOC.format(
-        title=_title,
-        n_train="60 000",
-        files=_files,
-        openml=_openml,
-        name=_name,
-        reference=_reference,
     )
 
 

@@ -1,5 +1,7 @@
 """Estimator parameters: optimizer_params, hidden_layer_sizes as an int, and the
-signature, docstring and constraints every public estimator declares."""
+agreement of each public class's hand-written ``__init__`` with its declared
+parameters, its ``_parameter_constraints`` and its docstring (the model is
+scikit-learn's ``sklearn/tests/test_docstring_parameters.py``)."""
 
 from __future__ import annotations
 
@@ -10,28 +12,36 @@ import re
 import numpy as np
 import pytest
 import torch
-from numpydoc.docscrape import NumpyDocString
+from numpydoc.docscrape import ClassDoc, FunctionDoc
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 import skae
+import skae.datasets
 from skae import (
     AutoencoderTransformer,
+    CodePrefix,
     DenoisingAutoencoder,
     SparseAutoencoder,
     VariationalAutoencoder,
 )
+from skae._parameters import Param, declare
 
 torch.set_num_threads(1)
 
 FAST = {"max_epochs": 2, "random_state": 0, "device": "cpu"}
+PUBLIC_CLASSES = [
+    getattr(skae, name) for name in skae.__all__ if isinstance(getattr(skae, name), type)
+]
 # Every public autoencoder class: skae's public classes but CodePrefix (a
 # pipeline step without a network).
-ESTIMATORS = [
-    getattr(skae, name)
-    for name in skae.__all__
-    if isinstance(getattr(skae, name), type) and name != "CodePrefix"
+ESTIMATORS = [cls for cls in PUBLIC_CLASSES if cls is not CodePrefix]
+PUBLIC_FUNCTIONS = [
+    getattr(module, name)
+    for module in (skae, skae.datasets)
+    for name in module.__all__
+    if not isinstance(getattr(module, name), type)
 ]
 
 
@@ -223,44 +233,203 @@ def test_invalid_hidden_layer_sizes_are_refused(sizes, X):
     assert not hasattr(est, "net_")
 
 
-# ------------------------------------------- signature, docs, constraints
-@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
-def test_n_components_is_the_only_positional_parameter(cls):
-    params = list(inspect.signature(cls).parameters.values())
+# ------------------------------- signature, declarations, constraints, docs
+def test_every_autoencoder_and_only_they_declare_their_parameters():
+    declared = [cls for cls in PUBLIC_CLASSES if "_declared_parameters" in vars(cls)]
+    assert declared == ESTIMATORS
+    assert {cls.__name__ for cls in ESTIMATORS} == {
+        "AutoencoderTransformer",
+        "ConvolutionalAutoencoder",
+        "DenoisingAutoencoder",
+        "SparseAutoencoder",
+        "VariationalAutoencoder",
+    }
+
+
+def _documented_defaults(doc, where):
+    """``{name: default}`` from a numpydoc Parameters section (``default=...`` or absent)."""
+    documented = {}
+    for param in doc["Parameters"]:
+        match = re.search(r"default=(.+)$", param.type)
+        documented[param.name] = (
+            ast.literal_eval(match.group(1)) if match else inspect.Parameter.empty
+        )
+    return documented
+
+
+def _check_same_defaults(where, expected, documented):
+    for name, default in expected.items():
+        assert type(documented[name]) is type(default) and documented[name] == default, (
+            f"{where}: {name} documented default={documented[name]!r}, signature {default!r}"
+        )
+
+
+@pytest.mark.parametrize("cls", PUBLIC_CLASSES, ids=lambda c: c.__name__)
+def test_init_declarations_constraints_and_docstring_agree(cls):
+    # A hand-written __init__ in the class itself, which getsource shows.
+    assert "__init__" in vars(cls), f"{cls.__name__} inherits its __init__"
+    assert cls.__init__.__qualname__ == f"{cls.__name__}.__init__"
+    source = inspect.getsource(cls.__init__)
+    assert re.match(r"def __init__\(\s*self,\s*n_components=", source.lstrip())
+    assert inspect.getsourcefile(cls.__init__) == inspect.getsourcefile(cls)
+
+    signature = inspect.signature(cls)
+    params = list(signature.parameters.values())
+    names = [p.name for p in params]
+    defaults = {p.name: p.default for p in params}
+    # n_components alone may come by position; no *args or **kwargs.
     assert params[0].name == "n_components"
     assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-    others = [p.name for p in params[1:] if p.kind is not inspect.Parameter.KEYWORD_ONLY]
-    assert others == [], f"{cls.__name__}: {others} may be passed by position"
-    assert cls(3).n_components == 3
-    with pytest.raises(TypeError):
-        cls(3, "relu")
-    # The signature is what sklearn reads for get_params.
-    assert list(cls().get_params()) == sorted(p.name for p in params)
+    positional = [p.name for p in params[1:] if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    assert positional == [], f"{cls.__name__}: {positional} may be passed by position"
 
+    # Each __init__ argument is stored unchanged (checked on non-default values).
+    values = {name: object() for name in names}
+    est = cls(**values)
+    assert vars(est).keys() == values.keys()
+    assert all(getattr(est, name) is value for name, value in values.items())
 
-def _documented_params(cls):
-    doc = NumpyDocString(inspect.getdoc(cls))
-    return {p.name: p.type for p in doc["Parameters"]}
+    # The constraints, in signature order; get_params reads the signature.
+    assert list(cls._parameter_constraints) == names
+    assert list(cls().get_params()) == sorted(names)
 
-
-@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
-def test_docstring_documents_every_parameter_in_order(cls):
-    documented = list(_documented_params(cls))
-    assert documented == list(inspect.signature(cls).parameters)
-    assert set(documented) == set(cls().get_params())
-    for name in ("encoder", "encoder_params", "decoder", "decoder_params", "optimizer_params"):
-        assert name in documented
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
-def test_documented_defaults_match_the_signature(cls):
-    documented = _documented_params(cls)
-    for name, param in inspect.signature(cls).parameters.items():
-        match = re.search(r"default=(.+)$", documented[name])
-        assert match, f"{cls.__name__}.{name}: no default in {documented[name]!r}"
-        assert ast.literal_eval(match.group(1)) == param.default, (
-            f"{cls.__name__}.{name}: documented {match.group(1)}, signature {param.default!r}"
+    if cls in ESTIMATORS:
+        declared = cls._declared_parameters
+        assert [p.name for p in declared] == names
+        _check_same_defaults(
+            f"{cls.__name__} declarations", defaults, {p.name: p.default for p in declared}
         )
+        assert [p.positional for p in declared] == [True] + [False] * (len(names) - 1)
+
+    # The docstring, parsed as numpydoc does for Sphinx.
+    documented = _documented_defaults(ClassDoc(cls), cls.__name__)
+    assert list(documented) == names
+    _check_same_defaults(f"{cls.__name__} docstring", defaults, documented)
+
+
+@pytest.mark.parametrize("func", PUBLIC_FUNCTIONS, ids=lambda f: f.__name__)
+def test_public_function_docstrings_document_the_signature(func):
+    signature = inspect.signature(func)
+    documented = _documented_defaults(FunctionDoc(func), func.__name__)
+    assert list(documented) == list(signature.parameters)
+    _check_same_defaults(
+        func.__name__, {p.name: p.default for p in signature.parameters.values()}, documented
+    )
+
+
+def test_dataset_loaders_validate_their_declared_parameters(tmp_path):
+    for loader in (skae.datasets.load_mnist, skae.datasets.load_fashion_mnist):
+        with pytest.raises(ValueError, match=f"'subset' parameter of {loader.__name__}"):
+            loader(tmp_path, subset="validation", download_if_missing=False)
+        with pytest.raises(TypeError, match="return_X_y"):
+            loader(tmp_path, return_X_y="yes", download_if_missing=False)
+
+
+A = Param("a", 1, ("boolean",), "int", "First.", positional=True)
+B = Param("b", (1, 2), ("array-like",), "tuple", "Second.")
+C = Param("c", "x", ("array-like",), "str", "Third.")
+
+
+# __init__s that disagree with the declarations (A, B, C) in one way each.
+def _init_order(self, a=1, *, c="x", b=(1, 2)):
+    self.a, self.b, self.c = a, b, c
+
+
+def _init_missing(self, a=1, *, b=(1, 2)):
+    self.a, self.b = a, b
+
+
+def _init_extra(self, a=1, *, b=(1, 2), c="x", d=0):
+    self.a, self.b, self.c, self.d = a, b, c, d
+
+
+def _init_default(self, a=1, *, b=(1, 3), c="x"):
+    self.a, self.b, self.c = a, b, c
+
+
+def _init_default_type(self, a=1.0, *, b=(1, 2), c="x"):
+    self.a, self.b, self.c = a, b, c
+
+
+def _init_positional(self, a=1, b=(1, 2), *, c="x"):
+    self.a, self.b, self.c = a, b, c
+
+
+def _init_keyword_only(self, *, a=1, b=(1, 2), c="x"):
+    self.a, self.b, self.c = a, b, c
+
+
+def _init_not_stored(self, a=1, *, b=(1, 2), c="x"):
+    self.a, self.b = a, list(b)
+
+
+def _init_extra_attribute(self, a=1, *, b=(1, 2), c="x"):
+    self.a, self.b, self.c, self.b_ = a, b, c, b
+
+
+def _init_generic(self, *args, **kwargs):
+    pass
+
+
+DISAGREEING = [
+    (_init_order, r"order \(a, c, b\) instead of \(a, b, c\)"),
+    (_init_missing, r"missing \['c'\]"),
+    (_init_extra, r"not declared \['d'\]"),
+    (_init_default, r"'b' defaults to \(1, 3\), declared \(1, 2\)"),
+    (_init_default_type, r"'a' defaults to 1\.0, declared 1"),
+    (_init_positional, r"'b' is positional or keyword, declared keyword-only"),
+    (_init_keyword_only, r"'a' is keyword-only, declared positional or keyword"),
+    (_init_not_stored, r"does not store 'b' unchanged.*does not store 'c' unchanged"),
+    (_init_extra_attribute, r"sets \['b_'\], which are not parameters"),
+    (_init_generic, r"not declared \['args', 'kwargs'\]"),
+]
+
+
+@pytest.mark.parametrize(
+    "init, problem",
+    DISAGREEING,
+    ids=[init.__name__.removeprefix("_init_") for init, _ in DISAGREEING],
+)
+def test_declare_refuses_an_init_that_disagrees_with_the_declarations(init, problem):
+    with pytest.raises(
+        TypeError, match=rf"ThrowawayEstimator\.__init__ does not match .*{problem}"
+    ):
+
+        @declare(A, B, C)
+        class ThrowawayEstimator:
+            """A throwaway class.
+
+            <parameters and attributes>
+            """
+
+            __init__ = init
+
+
+def test_declare_accepts_a_matching_init():
+    @declare(A, B, C)
+    class Matching:
+        """A throwaway class.
+
+        <parameters and attributes>
+        """
+
+        def __init__(self, a=1, *, b=(1, 2), c="x"):
+            self.a = a
+            self.b = b
+            self.c = c
+
+    assert list(Matching._parameter_constraints) == ["a", "b", "c"]
+    assert "b : tuple, default=(1, 2)" in Matching.__doc__
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_a_misspelled_keyword_names_the_class(cls):
+    message = rf"{cls.__name__}\.__init__\(\) got an unexpected keyword argument 'n_componets'"
+    with pytest.raises(TypeError, match=message):
+        cls(n_componets=3)
+    assert cls(3).n_components == 3
+    with pytest.raises(TypeError, match=rf"{cls.__name__}\.__init__\(\) takes"):
+        cls(3, "relu")
 
 
 @pytest.mark.parametrize(
@@ -269,12 +438,7 @@ def test_documented_defaults_match_the_signature(cls):
 )
 def test_n_components_defaults(cls, default):
     assert cls().n_components == default
-    assert f"default={default}" in _documented_params(cls)["n_components"]
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
-def test_constraints_cover_exactly_the_parameters(cls):
-    assert set(cls._parameter_constraints) == set(cls().get_params())
+    assert [p.type for p in ClassDoc(cls)["Parameters"]][0].endswith(f"default={default}")
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
