@@ -5,6 +5,7 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
@@ -155,6 +156,25 @@ def test_sample_grid_display(fitted):
     assert np.isnan(_tile(disp.mosaic_, 1, 2)).all()
     with pytest.raises(TypeError, match="cannot draw samples"):
         SampleGridDisplay.from_estimator(fitted["ae"])
+
+
+def test_sample_grid_display_draws_any_model_that_samples():
+    # Not only skae's VAE: a user's own generative model with ``sample``.
+    class Sampler(BaseEstimator):
+        def fit(self, X):
+            self.n_features_in_ = X.shape[1]
+            return self
+
+        def sample(self, n_samples, random_state=None):
+            return np.random.RandomState(random_state).rand(n_samples, 16)
+
+    disp = SampleGridDisplay.from_estimator(
+        Sampler().fit(np.zeros((1, 16))), n_samples=4, random_state=0
+    )
+    expected = np.random.RandomState(0).rand(4, 16)
+    assert disp.mosaic_.shape == (2 * 5 - 1, 2 * 5 - 1)
+    for i in range(4):
+        np.testing.assert_allclose(_tile(disp.mosaic_, i // 2, i % 2, 4, 4), expected[i])
 
 
 def test_missing_matplotlib_names_the_extra(monkeypatch, data, fitted):

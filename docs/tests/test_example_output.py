@@ -1,53 +1,46 @@
-"""Every script in examples/ runs end to end and prints the result its text promises.
+"""Every example printed, in the documentation build, the result its text promises.
 
-Each example prints its key numbers; the check registered for it below
-parses them and asserts what a reader takes from the example (the
-autoencoder beats PCA, the denoiser removes noise, the 7s score as
-anomalies, ...). An example without a check fails
+Run by ``.ci/run`` right after the documentation build, not by the unit
+suite::
+
+    sphinx-build -W --keep-going -b html docs docs/_build/html
+    python -m pytest docs/tests
+
+The build runs each example in ``examples/`` as its small run (``SMALL_RUNS``
+in ``examples/_data.py``: training size ``SKAE_EXAMPLE_N_TRAIN`` and
+``SKAE_EXAMPLE_MAX_EPOCHS``, one setting for each example) and keeps what it
+printed in the page's source, ``docs/auto_examples/<example>.rst``. Each
+example prints its key numbers; the check registered for it below parses
+them and asserts what a reader takes from the example and the user guide
+says of it (the autoencoder beats PCA, the denoiser removes noise, the 7s
+score as anomalies, ...). An example without a check fails
 ``test_every_example_has_a_check``.
 
-The runs are small (``SMALL_RUNS`` in ``examples/_data.py``: training size
-``SKAE_EXAMPLE_N_TRAIN`` and ``SKAE_EXAMPLE_MAX_EPOCHS``, one setting for
-each example), but each trains long enough for its claim to hold by a
-margin: a model stopped after 2 epochs reconstructs every digit as the mean
-digit, and a check on it could not tell a working example from a broken one.
-The runs are seeded (``random_state``), so each prints the same numbers
-every time on one machine; the margins leave room for other platforms and
-library versions (see "Measured" below).
-
-The documentation build runs every example with the same settings to draw
-the gallery's figures (docs/conf.py), and keeps what each printed in its
-page's source, ``docs/auto_examples/<example>.rst``. Where that run is the
-one this test would make (the record the build writes next to the page
-names the same settings and the same example, ``_data.py`` and skae
-sources), the check reads its output instead of running the example a
-second time: ``.ci/run`` builds the documentation just before the test
-suite. Otherwise the test runs the example itself.
+Each small run trains long enough for its claim to hold by a margin: a
+model stopped after 2 epochs reconstructs every digit as the mean digit, and
+a check on it could not tell a working example from a broken one. The runs
+are seeded (``random_state``), so each prints the same numbers every time on
+one machine; the margins leave room for other platforms and library versions
+(see "Measured" below).
 """
 
 import importlib.util
 import json
 import math
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
-MNIST = ROOT.parent / "shared" / "data" / "mnist"
 GALLERY = ROOT / "docs" / "auto_examples"  # where the documentation build runs them
+BUILD = "sphinx-build -W --keep-going -b html docs docs/_build/html"
 
 _spec = importlib.util.spec_from_file_location("_examples_data", ROOT / "examples" / "_data.py")
 examples_data = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(examples_data)
 SMALL_RUNS = examples_data.SMALL_RUNS
-
-# Settings of every run, with the example's SMALL_RUNS entry.
-BASE_ENV = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
 
 # A decimal number as the examples print it, or the nan / inf that a broken
 # computation prints (parsed, so that a finiteness check fails clearly).
@@ -257,18 +250,23 @@ def test_checks_run_the_small_runs_of_the_documentation():
 
 
 def output_of_documentation_build(script):
-    """What the documentation build's run of ``script`` printed, if it was this test's run.
+    """What the documentation build's run of ``script`` printed.
 
-    None where the build did not run it with the same settings, on the same
-    example, ``_data.py`` and skae sources as now.
+    Fails where the build did not run it as its small run, on the same
+    example, ``_data.py`` and skae sources as now (the record the build
+    writes next to the page says how it ran).
     """
     record_file = GALLERY / f"{script.stem}.small_run.json"
     page = GALLERY / f"{script.stem}.rst"
     if not (record_file.is_file() and page.is_file()):
-        return None
+        pytest.fail(f"{script.name} was not run by a documentation build: run `{BUILD}`")
     record = json.loads(record_file.read_text())
-    if record != examples_data.run_record(script.stem, SMALL_RUNS[script.stem]):
-        return None
+    expected = examples_data.run_record(script.stem, SMALL_RUNS[script.stem])
+    if record != expected:
+        pytest.fail(
+            f"the documentation build ran {script.name} as {record}, not as its small run "
+            f"now ({expected}): run `{BUILD}` again"
+        )
     # sphinx-gallery writes each cell's output as an indented literal block
     # after ".. rst-class:: sphx-glr-script-out".
     blocks = re.findall(
@@ -276,28 +274,14 @@ def output_of_documentation_build(script):
         page.read_text(encoding="utf-8"),
         flags=re.MULTILINE,
     )
-    return "".join(re.sub(r"^ {4}", "", block, flags=re.MULTILINE) for block in blocks)
+    out = "".join(re.sub(r"^ {4}", "", block, flags=re.MULTILINE) for block in blocks)
+    assert out, f"{page} shows no output of {script.name}"
+    return out
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example(script):
     if script.stem not in CHECKS:
         pytest.fail(f"{script.name} has no check in {Path(__file__).name}")
-    env_overrides, check_output = CHECKS[script.stem]
-    out = output_of_documentation_build(script)
-    if out is not None:
-        check_output(out)
-        return
-    if "mnist" in script.read_text() and not MNIST.is_dir() and "SKAE_DATA_HOME" not in os.environ:
-        pytest.skip(f"MNIST IDX files not found at {MNIST}")
-    env = {k: v for k, v in os.environ.items() if k not in examples_data.VARIABLES}
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=script.parent,
-        env={**env, **BASE_ENV, **env_overrides},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    check_output(result.stdout)
+    _, check_output = CHECKS[script.stem]
+    check_output(output_of_documentation_build(script))
