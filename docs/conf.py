@@ -7,7 +7,7 @@ Build from the repository root (``pip install -e ".[docs]"`` first)::
 The build runs every example of the gallery and puts its figures in it, each
 example as a small run (``SMALL_RUNS`` in examples/_data.py: a few thousand
 MNIST images, tens of epochs; about 2 minutes in all on 2 cores). Those are
-the runs whose printed numbers tests/test_examples.py checks. For bigger
+the runs whose printed numbers docs/tests/test_example_output.py checks. For bigger
 runs set the variables yourself: a variable set in the environment wins over
 every example's small-run value (as ``os.environ.setdefault`` would), e.g.
 the examples' own defaults, 20 000 training images and ``auto`` epochs

@@ -7,7 +7,7 @@ else :func:`skae.datasets.load_mnist` fetches from OpenML.
 ``SKAE_EXAMPLE_MAX_EPOCHS`` (``auto`` by default) shrink a run.
 ``SMALL_RUNS`` gives each example the small run with which the
 documentation build draws its figures (docs/conf.py) and
-``tests/test_examples.py`` checks the numbers it prints.
+``docs/tests/test_example_output.py`` checks the numbers it prints.
 """
 
 import hashlib
@@ -36,7 +36,7 @@ SKAE_SOURCES = _sources_digest("skae")
 from skae.datasets import load_mnist  # noqa: E402
 
 # Each trains long enough for its example's claim to hold by a margin (the
-# checks in tests/test_examples.py say what the numbers are), in well under a
+# checks in docs/tests/test_example_output.py say what the numbers are), in well under a
 # minute on 2 cores. The digits examples read no training size.
 SMALL_RUNS = {
     "plot_anomaly_scores": {"SKAE_EXAMPLE_N_TRAIN": "3000", "SKAE_EXAMPLE_MAX_EPOCHS": "30"},
@@ -85,7 +85,7 @@ def run_record(stem, env):
     """What a run of ``examples/<stem>.py`` with the settings ``env`` depends on.
 
     The documentation build writes it next to the example's page;
-    ``tests/test_examples.py`` checks the printed numbers of that page when
+    ``docs/tests/test_example_output.py`` checks the printed numbers of that page when
     the record is the one its own run would have: the same settings, the
     same example and ``_data.py``, the same skae sources.
     """
