@@ -93,6 +93,35 @@ class Scaling(NamedTuple):
         rms = float(np.sqrt(np.mean(stats.var)))
         return cls(output_activation, stats.mean, rms if rms > 0 else 1.0)
 
+    def check_continued(self, x_min, x_max, how, auto):
+        """Refuse data outside [0, 1] to continue a fit with sigmoid outputs.
+
+        Parameters
+        ----------
+        x_min, x_max : float
+            The new data's least and greatest values.
+        how : str
+            The call: ``"partial_fit"`` or ``"fit with warm_start=True"``.
+        auto : bool
+            Whether ``output_activation="auto"`` chose the activation.
+
+        Raises
+        ------
+        ValueError
+            If the outputs are sigmoid (binary cross-entropy targets) and the
+            data lies outside [0, 1].
+        """
+        if self.output_activation != SIGMOID or (x_min >= 0.0 and x_max <= 1.0):
+            return
+        chosen = " (chosen by output_activation='auto' because the first X lay in [0, 1])"
+        raise ValueError(
+            f"{how} got X with values in [{x_min:g}, {x_max:g}], but this estimator was "
+            f"fitted with output_activation_='sigmoid'{chosen if auto else ''}: its binary "
+            "cross-entropy needs targets in [0, 1]. Scale X to [0, 1] as the first data "
+            "was, or start over (fit with warm_start=False) with "
+            "output_activation='identity'."
+        )
+
     @classmethod
     def of(cls, estimator):
         """The fitted scaling of ``estimator``, from its fitted attributes."""
