@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_array, validate_data
 from tqdm.auto import tqdm
@@ -212,15 +213,12 @@ class ChunkStats:
 def column_stats(chunks, *, moments=True):
     """Per-feature statistics of rows given chunk by chunk, as :class:`ChunkStats`.
 
-    The variance combines per-chunk means and sums of squared deviations
-    (the pairwise update of Chan, Golub and LeVeque [1]_), in float64,
-    which stays accurate when the mean is large against the spread; no
-    temporary is larger than a chunk in float64. scikit-learn keeps the
-    same update private (``sklearn.utils.extmath._incremental_mean_and_var``,
-    behind :meth:`~sklearn.preprocessing.StandardScaler.partial_fit`, which
-    would validate every chunk again); for sparse rows skae uses the public
-    :func:`~sklearn.utils.sparsefuncs.mean_variance_axis` instead
-    (:mod:`skae._sparse_input`).
+    The extremes by ``np.minimum`` / ``np.maximum`` over the chunks; the mean
+    and variance by :meth:`sklearn.preprocessing.StandardScaler.partial_fit`
+    (the pairwise update of Chan, Golub and LeVeque [1]_, accumulated in
+    float64 for float32 rows), so that no temporary is larger than a chunk.
+    For sparse rows skae uses :func:`~sklearn.utils.sparsefuncs.mean_variance_axis`
+    instead (:mod:`skae._sparse_input`).
 
     Parameters
     ----------
@@ -241,27 +239,19 @@ def column_stats(chunks, *, moments=True):
        computing the sample variance: analysis and recommendations", The
        American Statistician 37(3), 1983.
     """
-    n, low, high, mean, m2 = 0, None, None, None, None
+    n, low, high = 0, None, None
+    moments_of = StandardScaler() if moments else None
     for rows in chunks:
         chunk_low, chunk_high = rows.min(axis=0), rows.max(axis=0)
         low = chunk_low if low is None else np.minimum(low, chunk_low)
         high = chunk_high if high is None else np.maximum(high, chunk_high)
-        if moments:
-            n_chunk = len(rows)
-            chunk_mean = rows.mean(axis=0, dtype=np.float64)
-            deviation = rows - chunk_mean
-            chunk_m2 = np.einsum("ij,ij->j", deviation, deviation)
-            if mean is None:
-                mean, m2 = chunk_mean, chunk_m2
-            else:
-                total = n + n_chunk
-                delta = chunk_mean - mean
-                mean = mean + delta * (n_chunk / total)
-                m2 = m2 + chunk_m2 + delta**2 * (n * n_chunk / total)
+        if moments_of is not None:
+            moments_of.partial_fit(rows)
         n += len(rows)
     stats = ChunkStats(n, low.astype(np.float64), high.astype(np.float64))
-    if moments:
-        stats.mean, stats.var = mean, m2 / n
+    if moments_of is not None:
+        stats.mean = moments_of.mean_.astype(np.float64)
+        stats.var = moments_of.var_.astype(np.float64)
     return stats
 
 
