@@ -244,20 +244,16 @@ def load_fashion_mnist(
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data``: ndarray of shape (n_samples, 784), float32, pixel
-        intensities in [0, 1]; ``images``: ndarray of shape (n_samples, 28,
-        28), float32; ``target``: ndarray of shape (n_samples,), int64, the
-        class 0-9; ``feature_names``, ``target_names``, ``frame``, ``DESCR``.
+        As :func:`load_mnist` returns it: ``data`` of shape (n_samples, 784),
+        float32 in [0, 1], ``images`` of shape (n_samples, 28, 28), ``target``
+        the class 0-9 (int64; ``target_names`` names the garments).
     (data, target) : tuple if ``return_X_y`` is True
 
     Raises
     ------
-    FileNotFoundError
-        Files absent and ``download_if_missing=False``.
-    OSError
-        Files absent and the download failed; the message names both ways out.
-    ValueError
-        A file is not a valid IDX file, or ``subset`` is unknown.
+    FileNotFoundError, OSError, ValueError
+        As :func:`load_mnist`: files absent (and not downloaded), or not
+        valid IDX files.
 
     See Also
     --------
