@@ -48,7 +48,7 @@ class SparseRowBatches:
         Never modified.
     normalize : callable
         Maps dense rows (an ndarray) to the network's input, a float32
-        ndarray of the same shape (``BaseAutoencoder._normalize``).
+        ndarray of the same shape (the estimator's ``_normalize``).
     """
 
     def __init__(self, X, normalize):

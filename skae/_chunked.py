@@ -14,7 +14,7 @@ order, for validation and the scaling statistics (per-feature minimum,
 maximum, mean and variance, float64 accumulators).
 
 Training reads the rows in *blocks* of consecutive rows (see
-:class:`skae._net.BlockData`): each epoch shuffles the order of the blocks
+:class:`skae._batches.BlockData`): each epoch shuffles the order of the blocks
 and mixes the rows of several blocks in a buffer, so that reads stay
 sequential while mini-batches draw from all over the data.
 

@@ -93,7 +93,7 @@ class InferenceMixin:
         """What :meth:`_train` trains on, from validated rows ``X``: ``X``
         normalised as one float32 array; for sparse ``X``, its rows
         densified and normalised one batch at a time
-        (:class:`~skae._net.SparseRowBatches`); None for data read by chunks
+        (:class:`~skae._batches.SparseRowBatches`); None for data read by chunks
         (:func:`skae._training.training_data` reads it by blocks)."""
         if isinstance(X, ChunkedRows):
             return None

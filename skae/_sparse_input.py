@@ -7,7 +7,7 @@ estimator layer then wraps the CSR matrix in a :class:`SparseRows`: a
 read-only 2-D view whose slices are dense rows, as those of
 :class:`skae._chunked.ChunkedRows` are, so that inference (``_by_chunks``)
 and the fitted diagnostics read a chunk of rows at a time. Training
-densifies one mini-batch at a time (:class:`skae._net.SparseRowBatches`).
+densifies one mini-batch at a time (:class:`skae._batches.SparseRowBatches`).
 The scaling statistics come from the sparse matrix itself
 (:func:`~sklearn.utils.sparsefuncs.mean_variance_axis`,
 :func:`~sklearn.utils.sparsefuncs.min_max_axis`). Memory is the sparse
@@ -110,5 +110,5 @@ class SparseRows:
 
     def network_input(self, normalize):
         """The rows as the network's input, densified and normalised one batch
-        at a time: a :class:`~skae._net.SparseRowBatches`."""
+        at a time: a :class:`~skae._batches.SparseRowBatches`."""
         return SparseRowBatches(self.matrix, normalize)
