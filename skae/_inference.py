@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _chunked
@@ -32,11 +33,13 @@ __all__ = ["InferenceMixin"]
 PROGRESS_MIN_ROWS = 10_000
 
 
-class InferenceMixin:
+class InferenceMixin(TransformerMixin):
     """``transform``, ``inverse_transform``, ``reconstruct``, ``score_samples``
     and ``score`` of a fitted skae estimator (see the module docstring).
 
-    Also ``_validate_samples``, which ``fit`` uses to read its data.
+    Also ``_validate_samples``, which ``fit`` uses to read its data. A
+    :class:`~sklearn.base.TransformerMixin`, so that scikit-learn wraps the
+    ``transform`` defined here for ``set_output``.
     """
 
     def _validate_samples(self, X, *, reset):

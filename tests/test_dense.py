@@ -502,7 +502,7 @@ def test_verbose_1_shows_a_progress_bar_over_batches(digits01, make_ae, capsys):
 
 
 def test_transform_of_large_input_shows_progress_only_when_verbose(digits01, make_ae, capsys):
-    from skae._base import PROGRESS_MIN_ROWS
+    from skae._inference import PROGRESS_MIN_ROWS
 
     X, _ = digits01
     ae = make_ae(max_epochs=1).fit(X[:200])
