@@ -338,17 +338,17 @@ class BaseAutoencoder(
         # the epochs run so far: a sequence of calls is reproducible, and its
         # epochs do not repeat the batch order or noise of the first fit's.
         run_seed = int(np.random.SeedSequence([seed, self.n_iter_]).generate_state(1)[0])
-        before = self.net_.snapshot(), self._fitted_attributes()
+        snapshot, attributes = self.net_.snapshot(), self._fitted_attributes()
         try:
             with seeded(run_seed, self.net_.device):
                 self._train(X, Xn, seed, early=early, partial=partial)
         except FitInterrupted:
             raise  # completed epochs are kept, as in fit
         except BaseException as exc:
-            self.net_.restore(before[0])
+            self.net_.restore(snapshot)
             for name in self._fitted_attributes():
                 delattr(self, name)
-            vars(self).update(before[1])
+            vars(self).update(attributes)
             if isinstance(exc, KeyboardInterrupt):
                 raise FitInterrupted(
                     f"{how} interrupted before an epoch completed: {type(self).__name__} is "
@@ -383,7 +383,11 @@ class BaseAutoencoder(
         run = plan_run(self, len(train_data), X.shape[1], early=early, partial=partial)
         rows, best, interrupted = self.net_.train_run(train_data, valid_data, run)
         del train_data, valid_data
-        previous = {k: v for k, v in vars(self).items() if k.endswith("curve_") or k == "n_iter_"}
+        previous = {
+            name: vars(self)[name]
+            for name in ("n_iter_", "loss_curve_", "validation_loss_curve_")
+            if name in vars(self)
+        }
         vars(self).update(history_attributes(previous, rows, best, early))
         self.lr_ = run.lr
         self.stopped_early_ = not (partial or interrupted) and len(rows) < run.max_epochs
