@@ -10,9 +10,10 @@ from ._architectures import (
     IMAGE_ATTRIBUTES,
 )
 from ._base import BaseAutoencoder
-from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
+from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS, PCA_START
 from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import declare
+from ._pca_start import PCA_START_ATTRIBUTES  # [pca-start]
 
 __all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]
 
@@ -20,9 +21,10 @@ __all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]
 @declare(
     N_COMPONENTS,
     ORDERED,
+    PCA_START,  # [pca-start]
     *DENSE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(EXPLAINED_VARIANCE_RATIO, *COMMON_ATTRIBUTES),
+    attributes=(EXPLAINED_VARIANCE_RATIO, *PCA_START_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
 class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
     """Dense (MLP) autoencoder for nonlinear dimensionality reduction.
@@ -80,9 +82,15 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
 @declare(
     N_COMPONENTS,
     ORDERED,
+    PCA_START,  # [pca-start]
     *CONV_PARAMS,
     *COMMON_PARAMS,
-    attributes=(EXPLAINED_VARIANCE_RATIO, *IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
+    attributes=(
+        EXPLAINED_VARIANCE_RATIO,
+        *PCA_START_ATTRIBUTES,  # [pca-start]
+        *IMAGE_ATTRIBUTES,
+        *COMMON_ATTRIBUTES,
+    ),
 )
 class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
     """Convolutional autoencoder for images (and 1-D signals) given as rows.

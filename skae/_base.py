@@ -55,7 +55,7 @@ from skorch.helper import predefined_split
 from skorch.utils import noop
 from tqdm.auto import tqdm
 
-from . import _chunked
+from . import _chunked, _pca_start  # [pca-start] _pca_start
 from ._architectures import build_custom_module, check_custom_shapes
 from ._chunked import ChunkedRows, is_out_of_core, validate_chunked
 from ._common_params import RUN_PARAMS
@@ -303,6 +303,7 @@ class BaseAutoencoder(
         for name in self._fitted_attributes():
             delattr(self, name)
         self.__dict__.pop("_net_params", None)
+        _pca_start.forget(self)  # [pca-start]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X, *, partial=False):
@@ -353,6 +354,7 @@ class BaseAutoencoder(
                     self.n_components,
                     n_features,
                 )
+            _pca_start.start(self, module, X, Xn, partial=partial)  # [pca-start]
             net = self._make_net(module, loss_name, device, corruption=self._corruption(Xn_range))
             self.net_ = net.initialize()
             self.reconstruction_loss_ = loss_name
@@ -472,6 +474,9 @@ class BaseAutoencoder(
             train_data = TensorData(Xn, np.sort(train_idx))
         else:
             train_data, valid_data = TensorData(Xn), None
+        train_data, valid_data = _pca_start.held_out(  # [pca-start] rows for its choice
+            self, X, Xn, train_data, valid_data, split_seed, partial=partial
+        )
         train_split = None if valid_data is None else predefined_split(valid_data)
         max_epochs = 1 if partial else self._max_epochs(len(train_data))
         lr = resolve_lr(self.lr, None if partial else len(train_data))
@@ -510,6 +515,7 @@ class BaseAutoencoder(
                 net.train_split = None
         del train_data, valid_data, train_split
         n_epochs = self._record_history(net, n_before, interrupted, early)
+        _pca_start.after_train(self, early=early, interrupted=interrupted)  # [pca-start]
         self.lr_ = lr
         self.stopped_early_ = not (partial or interrupted) and n_epochs < max_epochs
         if not (partial or interrupted) and n_epochs == max_epochs:
@@ -834,6 +840,7 @@ class BaseAutoencoder(
         """
         with torch.random.fork_rng():
             module = self._build_module(self.n_features_in_)
+            _pca_start.attach(self, module, self.n_features_in_)  # [pca-start]
         net = self._make_net(module, self.reconstruction_loss_, device)
         net.initialize()
         net.module_.load_state_dict(module_state, strict=True)
@@ -878,6 +885,7 @@ class BaseAutoencoder(
             # EarlyStopping ends training after.
             ("last_epoch_weights", LastEpochWeights()),
             ("early_stopping", stopper),
+            *_pca_start.callbacks(self, early_stopping),  # [pca-start]
             *schedule,
             *progress,
             *list(self.callbacks or []),

@@ -252,6 +252,33 @@ TRAINING_PARAMS = (
     ),
 )
 
+# Whether a new fit starts from PCA's solution and keeps it unless held-out
+# rows prefer the network (skae._pca_start); the plain, convolutional and
+# denoising autoencoders take it.
+PCA_START = Param(
+    "pca_start",
+    True,
+    ("boolean",),
+    "bool",
+    """Start from PCA's solution and keep it unless held-out rows say the
+    network does better. With output_activation_="identity", the network
+    holds PCA's principal axes (fitted on the training rows at ``fit``, on
+    the first batch at :meth:`partial_fit`) as a fixed linear path beside
+    the encoder and the decoder, whose last layers start at zero: before
+    training it reconstructs exactly as :class:`~sklearn.decomposition.PCA`
+    does, and training learns what PCA misses. ``fit`` holds out rows (the
+    ``early_stopping`` split, else ``validation_fraction`` of the rows, at
+    most 2 000, or of the blocks for data read by chunks), keeps the epoch
+    with the lowest loss on them, and returns PCA's solution instead where
+    PCA's squared error on them is not higher (``pca_start_ == "pca"``). For
+    data in [0, 1] (``output_activation_="sigmoid"``) the network trains as
+    without the start and, where PCA wins on the held-out rows, the
+    estimator becomes PCA (``output_activation_`` turns ``"identity"``);
+    a denoising autoencoder keeps its sigmoid network. Not with your own
+    ``encoder`` / ``decoder``. False: the network alone, trained on all the
+    rows (as before 0.3; model files without this parameter load so).""",
+)
+
 # The parameters of one training run rather than of the model: a fit with
 # warm_start=True or a partial_fit that continues a fitted network uses their
 # current values. Every other parameter must keep the value the network was

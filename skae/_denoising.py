@@ -9,10 +9,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._architectures import IMAGE_ATTRIBUTES, NETWORK_CHOICE_PARAMS, ArchitectureChoice
 from ._base import BaseAutoencoder
-from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, OVERCOMPLETE_N_COMPONENTS
+from ._common_params import (
+    COMMON_ATTRIBUTES,
+    COMMON_PARAMS,
+    OVERCOMPLETE_N_COMPONENTS,
+    PCA_START,  # [pca-start]
+)
 from ._corruption import NOISES
 from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import Param, declare
+from ._pca_start import PCA_START_ATTRIBUTES  # [pca-start]
 
 __all__ = ["DenoisingAutoencoder"]
 
@@ -71,9 +77,15 @@ NOISE_LEVEL = Param(
     NOISE,
     NOISE_LEVEL,
     ORDERED,
+    PCA_START,  # [pca-start]
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(EXPLAINED_VARIANCE_RATIO, *IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
+    attributes=(
+        EXPLAINED_VARIANCE_RATIO,
+        *PCA_START_ATTRIBUTES,  # [pca-start]
+        *IMAGE_ATTRIBUTES,
+        *COMMON_ATTRIBUTES,
+    ),
 )
 class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
     """Denoising autoencoder: trained to recover clean inputs from corrupted ones.
