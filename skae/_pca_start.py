@@ -122,7 +122,8 @@ def network_rows(estimator, X, Xn):
     data read by chunks (read from ``X`` and normalised here).
     """
     n_samples, n_features = X.shape
-    step = max(1, _CHUNK_VALUES // max(1, n_features))
+    # Data on disk: a chunk at a time, as every other read of it.
+    step = X.chunk_rows if Xn is None else max(1, _CHUNK_VALUES // max(1, n_features))
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
         if Xn is None:
