@@ -358,8 +358,11 @@ def _become_pca(estimator, solution):
     module = estimator.net_.module_
     module.pca_path.components.copy_(torch.from_numpy(components))
     zero_output_layers(module)
-    # A later partial_fit / warm start trains the squared error.
-    estimator.net_.set_params(criterion__reconstruction="squared_error")
+    # A later partial_fit / warm start trains the squared error. Set in place:
+    # set_params would also build a new optimizer (its state, its rate).
+    net = estimator.net_
+    net.criterion_.reconstruction = "squared_error"
+    vars(net)["criterion__reconstruction"] = "squared_error"
 
 
 def forget(estimator):
