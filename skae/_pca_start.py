@@ -156,6 +156,15 @@ def fit_pca(chunks, n_samples, n_features, n_components):
     """
     k = min(n_components, n_features)
     components = np.zeros((n_components, n_features))
+    first = []  # the first chunk, to orient the axes
+
+    def remember_first(chunks):
+        for rows in chunks:
+            if not first:
+                first.append(rows)
+            yield rows
+
+    chunks = remember_first(chunks)
     ratio = np.zeros(n_components)
     if n_features <= MAX_COVARIANCE_FEATURES:
         n, total, gram = 0, np.zeros(n_features), np.zeros((n_features, n_features))
@@ -184,6 +193,16 @@ def fit_pca(chunks, n_samples, n_features, n_components):
         components[:k] = ipca.components_
         total_variance = float(ipca.var_.sum())
         variances = ipca.explained_variance_ratio_ * total_variance
+    # PCA's signs are arbitrary: each axis is oriented so that the codes of
+    # the first rows have a positive third moment (their largest entry
+    # positive where that is 0), which does not depend on the order of the
+    # features: reordered features (another image layout) give the same codes.
+    first = first[0]
+    codes = (first - mean) @ components.T
+    skew = np.sum(codes**3, axis=0)
+    largest = components[np.arange(n_components), np.abs(components).argmax(axis=1)]
+    tied = np.abs(skew) <= 1e-9 * np.sum(np.abs(codes) ** 3, axis=0)
+    components *= np.where(np.where(tied, largest, skew) < 0, -1.0, 1.0)[:, None]
     if total_variance > 0:
         ratio[:k] = variances[:k] / total_variance
     return mean, components, ratio, total_variance
