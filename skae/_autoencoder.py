@@ -71,8 +71,8 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
     (1797, 8)
     >>> ae.inverse_transform(Z).shape
     (1797, 64)
-    >>> ae.output_activation_
-    'sigmoid'
+    >>> ae.pca_start_  # [pca-start] 5 epochs: held-out rows prefer PCA's solution
+    'pca'
     """
 
     def _architecture(self):
