@@ -61,6 +61,8 @@ MAX_HELD_OUT_ROWS = 2_000
 # Up to this many features PCA comes from the covariance matrix (float64,
 # 32 MiB at 2 048 features); beyond, from IncrementalPCA over the chunks.
 MAX_COVARIANCE_FEATURES = 2_048
+# PCA's axes are oriented by the codes of the first this many rows.
+ORIENT_ROWS = 256
 # Rows of values read at a time (about 2**20 values).
 _CHUNK_VALUES = 2**20
 
@@ -122,8 +124,12 @@ def network_rows(estimator, X, Xn):
     data read by chunks (read from ``X`` and normalised here).
     """
     n_samples, n_features = X.shape
-    # Data on disk: a chunk at a time, as every other read of it.
-    step = X.chunk_rows if Xn is None else max(1, _CHUNK_VALUES // max(1, n_features))
+    if Xn is None:  # data on disk: a chunk at a time, as every other read of it
+        step = X.chunk_rows
+    elif isinstance(Xn, np.ndarray):
+        step = max(1, _CHUNK_VALUES // max(1, n_features))
+    else:  # sparse rows: densified a mini-batch at a time, as training does
+        step = estimator.batch_size
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
         if Xn is None:
@@ -156,12 +162,14 @@ def fit_pca(chunks, n_samples, n_features, n_components):
     """
     k = min(n_components, n_features)
     components = np.zeros((n_components, n_features))
-    first = []  # the first chunk, to orient the axes
+    first = []  # the first ORIENT_ROWS rows, however chunked, to orient the axes
 
     def remember_first(chunks):
+        n_kept = 0
         for rows in chunks:
-            if not first:
-                first.append(rows)
+            if n_kept < ORIENT_ROWS:
+                first.append(rows[: ORIENT_ROWS - n_kept])
+                n_kept += len(first[-1])
             yield rows
 
     chunks = remember_first(chunks)
@@ -194,10 +202,11 @@ def fit_pca(chunks, n_samples, n_features, n_components):
         total_variance = float(ipca.var_.sum())
         variances = ipca.explained_variance_ratio_ * total_variance
     # PCA's signs are arbitrary: each axis is oriented so that the codes of
-    # the first rows have a positive third moment (their largest entry
-    # positive where that is 0), which does not depend on the order of the
-    # features: reordered features (another image layout) give the same codes.
-    first = first[0]
+    # the first ORIENT_ROWS rows have a positive third moment (its largest
+    # entry positive where that is 0). Neither the order of the features nor
+    # the chunking of the rows changes it: another image layout, sparse or
+    # on-disk rows give the same codes.
+    first = np.concatenate(first)
     codes = (first - mean) @ components.T
     skew = np.sum(codes**3, axis=0)
     largest = components[np.arange(n_components), np.abs(components).argmax(axis=1)]

@@ -214,3 +214,19 @@ def test_fit_pca_incremental_branch(monkeypatch):
     assert pca_error <= ipca_error <= 1.01 * pca_error
     np.testing.assert_allclose(ratio, pca.explained_variance_ratio_, rtol=1e-2)
     np.testing.assert_allclose(total, X.var(axis=0).sum(), rtol=1e-10)
+
+
+def test_sparse_data_starts_as_dense_data():
+    import scipy.sparse as sp
+
+    X = correlated(n=200, d=10)
+    X[np.abs(X) < np.median(np.abs(X))] = 0.0
+    fits = [
+        AutoencoderTransformer(3, max_epochs=3, random_state=0).fit(data)
+        for data in (sp.csr_matrix(X), X)
+    ]
+    assert fits[0].pca_start_ == fits[1].pca_start_
+    np.testing.assert_allclose(
+        fits[0].pca_explained_variance_ratio_, fits[1].pca_explained_variance_ratio_, rtol=1e-6
+    )
+    np.testing.assert_allclose(fits[0].reconstruct(X), fits[1].reconstruct(X), atol=1e-4)
