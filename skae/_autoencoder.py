@@ -14,9 +14,10 @@ from ._architectures import (
     IMAGE_ATTRIBUTES,
 )
 from ._base import BaseAutoencoder
-from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS
+from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS, PCA_START
 from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import declare
+from ._pca_start import PCA_START_ATTRIBUTES
 
 __all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]
 
@@ -24,9 +25,10 @@ __all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]
 @declare(
     N_COMPONENTS,
     ORDERED,
+    PCA_START,
     *DENSE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(EXPLAINED_VARIANCE_RATIO, *COMMON_ATTRIBUTES),
+    attributes=(EXPLAINED_VARIANCE_RATIO, *PCA_START_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
 class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
     """Dense (MLP) autoencoder for nonlinear dimensionality reduction.
@@ -73,8 +75,8 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
     (1797, 8)
     >>> ae.inverse_transform(Z).shape
     (1797, 64)
-    >>> ae.output_activation_
-    'sigmoid'
+    >>> ae.pca_start_  # 5 epochs: held-out rows prefer PCA's solution
+    'pca'
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
         n_components=2,
         *,
         ordered=False,
+        pca_start=True,
         hidden_layer_sizes=(256, 128),
         activation="relu",
         encoder=None,
@@ -107,6 +110,7 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
     ):
         self.n_components = n_components
         self.ordered = ordered
+        self.pca_start = pca_start
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.encoder = encoder
@@ -137,9 +141,15 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
 @declare(
     N_COMPONENTS,
     ORDERED,
+    PCA_START,
     *CONV_PARAMS,
     *COMMON_PARAMS,
-    attributes=(EXPLAINED_VARIANCE_RATIO, *IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
+    attributes=(
+        EXPLAINED_VARIANCE_RATIO,
+        *PCA_START_ATTRIBUTES,
+        *IMAGE_ATTRIBUTES,
+        *COMMON_ATTRIBUTES,
+    ),
 )
 class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
     """Convolutional autoencoder for images (and 1-D signals) given as rows.
@@ -186,6 +196,7 @@ class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
         n_components=2,
         *,
         ordered=False,
+        pca_start=True,
         image_shape=None,
         image_layout="auto",
         channels=(16, 32),
@@ -215,6 +226,7 @@ class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
     ):
         self.n_components = n_components
         self.ordered = ordered
+        self.pca_start = pca_start
         self.image_shape = image_shape
         self.image_layout = image_layout
         self.channels = channels

@@ -46,6 +46,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 
+from . import _pca_start
 from ._architectures import check_custom_shapes
 from ._chunked import ChunkedRows
 from ._device import resolve_device, seeded, torch_seed
@@ -265,6 +266,7 @@ class BaseAutoencoder(
         for name in self._fitted_attributes():
             delattr(self, name)
         self.__dict__.pop("_net_params", None)
+        _pca_start.forget(self)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X, *, partial=False):
@@ -310,6 +312,7 @@ class BaseAutoencoder(
                     self.n_components,
                     n_features,
                 )
+            _pca_start.start(self, module, X, Xn, partial=partial)
             net = make_net(self, module, loss_name, device, corruption=self._corruption(Xn_range))
             self.net_ = net.initialize()
             self.reconstruction_loss_ = loss_name
@@ -380,7 +383,17 @@ class BaseAutoencoder(
             validation_fraction=self.validation_fraction,
             split_seed=split_seed,
         )
-        run = plan_run(self, len(train_data), X.shape[1], early=early, partial=partial)
+        train_data, valid_data = _pca_start.held_out(
+            self, X, Xn, train_data, valid_data, split_seed, partial=partial
+        )
+        run = plan_run(
+            self,
+            len(train_data),
+            X.shape[1],
+            early=early,
+            partial=partial,
+            keep_best_epoch=valid_data is not None and not early,
+        )
         rows, best, interrupted = self.net_.train_run(train_data, valid_data, run)
         del train_data, valid_data
         previous = {
@@ -389,6 +402,7 @@ class BaseAutoencoder(
             if name in vars(self)
         }
         vars(self).update(history_attributes(previous, rows, best, early))
+        _pca_start.after_train(self, early=early, interrupted=interrupted)
         self.lr_ = run.lr
         self.stopped_early_ = not (partial or interrupted) and len(rows) < run.max_epochs
         if not (partial or interrupted) and len(rows) == run.max_epochs:
@@ -464,6 +478,7 @@ class BaseAutoencoder(
         """
         with torch.random.fork_rng():
             module = build_module(self, self.n_features_in_)
+            _pca_start.attach(self, module, self.n_features_in_)
         net = make_net(self, module, self.reconstruction_loss_, device)
         net.initialize()
         net.module_.load_state_dict(module_state, strict=True)

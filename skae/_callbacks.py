@@ -14,7 +14,12 @@ from skorch.callbacks import Callback, EarlyStopping, PrintLog
 
 from ._schedules import COOLDOWN_HOLD, WarmupStableDecay
 
-__all__ = ["EarlyStoppingWithCooldown", "LastEpochWeights", "PlainPrintLog"]
+__all__ = [
+    "BestValidationEpoch",
+    "EarlyStoppingWithCooldown",
+    "LastEpochWeights",
+    "PlainPrintLog",
+]
 
 
 class EarlyStoppingWithCooldown(EarlyStopping):
@@ -174,3 +179,27 @@ class PlainPrintLog(PrintLog):
         if getattr(sys.stdout, "isatty", lambda: False)():
             return text
         return _ANSI_CODES.sub("", text)
+
+
+class BestValidationEpoch(Callback):
+    """Keep the weights of the epoch with the lowest validation loss.
+
+    For a training with a validation split but without early stopping
+    (whose ``load_best`` does this; the rows the PCA start holds out for its
+    choice): at the end of training the weights of the best epoch are
+    loaded back. Does nothing in a training
+    without a validation split.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1].get("valid_loss")
+        if loss is not None and (self.best_ is None or loss < self.best_[1]):
+            self.best_ = (len(net.history), loss, copy.deepcopy(net.module_.state_dict()))
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_ is not None and self.best_[0] != len(net.history):
+            net.module_.load_state_dict(self.best_[2])
+        self.best_ = None

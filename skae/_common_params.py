@@ -205,6 +205,20 @@ TRAINING_PARAMS = (
     ),
 )
 
+# Whether a new fit starts from PCA's solution and keeps it unless held-out
+# rows prefer the network (skae._pca_start); the plain, convolutional and
+# denoising autoencoders take it.
+PCA_START = Param(
+    "pca_start",
+    True,
+    ("boolean",),
+    "bool",
+    """Start from PCA's solution and keep it unless held-out rows say the
+    network does better (``pca_start_`` says which was kept), so that the
+    default never reconstructs worse than PCA on your data. False: the
+    network alone, trained on all the rows. See :ref:`pca-start`.""",
+)
+
 # The parameters of one training run rather than of the model: a fit with
 # warm_start=True or a partial_fit that continues a fitted network uses their
 # current values. Every other parameter must keep the value the network was

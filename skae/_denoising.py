@@ -11,10 +11,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._architectures import IMAGE_ATTRIBUTES, NETWORK_CHOICE_PARAMS, ArchitectureChoice
 from ._base import BaseAutoencoder
-from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, OVERCOMPLETE_N_COMPONENTS
+from ._common_params import (
+    COMMON_ATTRIBUTES,
+    COMMON_PARAMS,
+    OVERCOMPLETE_N_COMPONENTS,
+    PCA_START,
+)
 from ._corruption import NOISES
 from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import Param, declare
+from ._pca_start import PCA_START_ATTRIBUTES
 
 __all__ = ["DenoisingAutoencoder"]
 
@@ -49,9 +55,15 @@ NOISE_LEVEL = Param(
     NOISE,
     NOISE_LEVEL,
     ORDERED,
+    PCA_START,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(EXPLAINED_VARIANCE_RATIO, *IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
+    attributes=(
+        EXPLAINED_VARIANCE_RATIO,
+        *PCA_START_ATTRIBUTES,
+        *IMAGE_ATTRIBUTES,
+        *COMMON_ATTRIBUTES,
+    ),
 )
 class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
     """Denoising autoencoder: trained to recover clean inputs from corrupted ones.
@@ -98,6 +110,7 @@ class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
         noise="gaussian",
         noise_level=0.3,
         ordered=False,
+        pca_start=True,
         architecture="dense",
         hidden_layer_sizes=(256, 128),
         image_shape=None,
@@ -131,6 +144,7 @@ class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
         self.noise = noise
         self.noise_level = noise_level
         self.ordered = ordered
+        self.pca_start = pca_start
         self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape

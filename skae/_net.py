@@ -47,7 +47,12 @@ from ._batches import (
     PaddedTensorData,
     TensorData,
 )
-from ._callbacks import EarlyStoppingWithCooldown, LastEpochWeights, PlainPrintLog
+from ._callbacks import (
+    BestValidationEpoch,
+    EarlyStoppingWithCooldown,
+    LastEpochWeights,
+    PlainPrintLog,
+)
 from ._schedules import lr_schedule_callback
 
 # The function ``infer`` applies while ``apply_batched`` runs, per thread and
@@ -118,6 +123,9 @@ class TrainingRun:
     verbose : int
     callbacks : tuple, default=()
         The user's skorch callbacks, run after skae's.
+    keep_best_epoch : bool, default=False
+        End on the weights of the epoch with the lowest validation loss
+        without early stopping (:class:`~skae._callbacks.BestValidationEpoch`).
     """
 
     max_epochs: int
@@ -130,6 +138,7 @@ class TrainingRun:
     patience: int
     verbose: int
     callbacks: tuple = ()
+    keep_best_epoch: bool = False
 
     def callback_settings(self):
         """What the callbacks depend on: a run with the same settings carries on
@@ -142,6 +151,7 @@ class TrainingRun:
             self.patience,
             bool(self.verbose),
             self.schedule,
+            self.keep_best_epoch,
             *planned,
             *(id(cb) for cb in self.callbacks),
         )
@@ -162,6 +172,7 @@ class TrainingRun:
             # EarlyStopping ends training after.
             ("last_epoch_weights", LastEpochWeights()),
             ("early_stopping", stopper),
+            *([("best_epoch", BestValidationEpoch())] if self.keep_best_epoch else []),
             *([] if scheduler is None else [("lr_schedule", scheduler)]),
             *([("progress_bar", ProgressBar())] if self.verbose else []),
             *self.callbacks,

@@ -78,10 +78,15 @@ class AutoencoderModule(nn.Module):
     decode the code it truncates, as ``"prefix_reconstruction"`` (the loss
     adds its error, :class:`skae._losses.AutoencoderLoss`); the ``"code"``,
     the ``"reconstruction"`` of the whole code, ``encode`` and ``decode``
-    are unaffected.
+    are unaffected. ``pca_path`` (a :class:`PCAPath`, or None) adds a
+    fixed linear map beside the encoder and the decoder: ``encoder(x) +
+    pca_path.encode(x)`` before the code activation, ``decoder(z) +
+    pca_path.decode(z)``.
     """
 
-    def __init__(self, encoder, decoder, code_activation="identity", code_dropout=None):
+    def __init__(
+        self, encoder, decoder, code_activation="identity", code_dropout=None, pca_path=None
+    ):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
@@ -89,12 +94,19 @@ class AutoencoderModule(nn.Module):
         # A second decoding of the truncated code in training ``forward`` only
         # (the training loss), never in ``encode`` / ``decode``.
         self.code_dropout = code_dropout
+        self.pca_path = pca_path
 
     def encode(self, x):
-        return self.code_activation(self.encoder(x))
+        h = self.encoder(x)
+        if self.pca_path is not None:
+            h = h + self.pca_path.encode(x)
+        return self.code_activation(h)
 
     def decode(self, z):
-        return self.decoder(z)
+        out = self.decoder(z)
+        if self.pca_path is not None:
+            out = out + self.pca_path.decode(z)
+        return out
 
     def forward(self, x):
         code = self.encode(x)
@@ -102,6 +114,35 @@ class AutoencoderModule(nn.Module):
         if self.training and self.code_dropout is not None:
             output["prefix_reconstruction"] = self.decode(self.code_dropout(code))
         return output
+
+
+class PCAPath(nn.Module):
+    """A fixed linear encoder and decoder: PCA's, beside a network's (skip path).
+
+    ``encode(x) = x @ components.T`` and ``decode(z) = z @ components``
+    for rows ``x`` already centred and scaled as the network sees them: with
+    PCA's principal axes as ``components`` (orthonormal rows), these are
+    PCA's ``transform`` and ``inverse_transform`` in the network's units.
+    ``components`` is a buffer: saved with the weights, never trained; the
+    network beside the path learns what PCA misses.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the rows.
+    n_components : int
+        Width of the code; rows of ``components`` beyond PCA's rank stay 0.
+    """
+
+    def __init__(self, n_features, n_components):
+        super().__init__()
+        self.register_buffer("components", torch.zeros(n_components, n_features))
+
+    def encode(self, x):
+        return x @ self.components.T
+
+    def decode(self, z):
+        return z @ self.components
 
 
 class NestedDropout(nn.Module):

@@ -138,12 +138,14 @@ def resolve_max_epochs(estimator, n_train):
     return int(np.clip(epochs, 10, architecture.auto_max_epochs))
 
 
-def plan_run(estimator, n_train, n_features, *, early, partial):
+def plan_run(estimator, n_train, n_features, *, early, partial, keep_best_epoch=False):
     """The :class:`~skae._net.TrainingRun` of one ``fit`` or ``partial_fit`` call.
 
     ``partial_fit`` runs one epoch at the constant ``lr`` (``"auto"``:
     1e-3): it knows no horizon to plan a schedule over
     (:func:`skae.learning_rates` gives a loop of calls its rates).
+    ``keep_best_epoch``: end on the epoch of lowest validation loss without
+    early stopping (rows held out for the PCA start's choice).
     """
     max_epochs = 1 if partial else resolve_max_epochs(estimator, n_train)
     return TrainingRun(
@@ -157,6 +159,7 @@ def plan_run(estimator, n_train, n_features, *, early, partial):
         patience=estimator.n_iter_no_change,
         verbose=estimator.verbose,
         callbacks=tuple(estimator.callbacks or ()),
+        keep_best_epoch=keep_best_epoch,
     )
 
 

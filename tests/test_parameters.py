@@ -57,12 +57,15 @@ def test_optimizer_params_reach_sgd(X):
         optimizer="sgd",
         optimizer_params={"momentum": 0.9},
         lr_schedule="constant",  # the optimizer ends at lr, not annealed
+        pca_start=False,  # the network's training, never PCA's solution
         **FAST,
     ).fit(X)
     assert isinstance(est.net_.optimizer_, torch.optim.SGD)
     assert _param_group(est)["momentum"] == 0.9
     assert _param_group(est)["lr"] == est.lr_ == 1e-3
-    plain = AutoencoderTransformer(2, hidden_layer_sizes=(8,), optimizer="sgd", **FAST).fit(X)
+    plain = AutoencoderTransformer(
+        2, hidden_layer_sizes=(8,), optimizer="sgd", pca_start=False, **FAST
+    ).fit(X)
     assert _param_group(plain)["momentum"] == 0
     # The momentum changes the training.
     assert not np.array_equal(est.transform(X), plain.transform(X))

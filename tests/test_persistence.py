@@ -129,9 +129,20 @@ def test_file_claiming_another_estimator_is_refused(X, tmp_path, rewrite_model_f
         # Its parameters, but for ``ordered`` (which the VAE does not take),
         # are a subset of the VAE's (the rest would take their defaults), but
         # its weights do not fit a VAE.
+        # The same for ``pca_start`` and what it fitted.
         params = json.loads(header["params"])
-        del params["ordered"]
-        header.update(estimator="VariationalAutoencoder", params=json.dumps(params))
+        del params["ordered"], params["pca_start"]
+        attributes = json.loads(header["attributes"])
+        for name in ("pca_start_", "pca_explained_variance_ratio_"):
+            attributes.pop(name, None)
+            tensors.pop(f"attribute.{name}", None)
+        for name in ("held_out_mse_", "pca_held_out_mse_"):
+            attributes.pop(name, None)
+        header.update(
+            estimator="VariationalAutoencoder",
+            params=json.dumps(params),
+            attributes=json.dumps(attributes),
+        )
 
     rewrite_model_file(path, claim_vae)
     with pytest.raises(ValueError, match="do not fit the network that VariationalAutoencoder"):

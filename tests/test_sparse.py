@@ -53,8 +53,15 @@ def _sparse(kind="signed", n_rows=N_ROWS, seed=0):
 
 
 def _ae(**params):
+    # pca_start=False: the sigmoid network on data in [0, 1], never PCA's
+    # solution (tests/test_pca_start.py covers the PCA start on sparse data).
     defaults = dict(
-        n_components=4, hidden_layer_sizes=(16,), max_epochs=2, batch_size=32, random_state=0
+        n_components=4,
+        hidden_layer_sizes=(16,),
+        max_epochs=2,
+        batch_size=32,
+        random_state=0,
+        pca_start=False,
     )
     return AutoencoderTransformer(**{**defaults, **params})
 
