@@ -39,7 +39,7 @@ from skae.datasets import load_mnist  # noqa: E402
 # checks in docs/tests/test_example_output.py say what the numbers are), in well under a
 # minute on 2 cores. The digits examples read no training size.
 SMALL_RUNS = {
-    "plot_anomaly_scores": {"SKAE_EXAMPLE_N_TRAIN": "3000", "SKAE_EXAMPLE_MAX_EPOCHS": "30"},
+    "plot_anomaly_scores": {"SKAE_EXAMPLE_N_TRAIN": "3000", "SKAE_EXAMPLE_MAX_EPOCHS": "100"},
     "plot_custom_network": {"SKAE_EXAMPLE_MAX_EPOCHS": "80"},
     "plot_denoising_mnist": {"SKAE_EXAMPLE_N_TRAIN": "6000", "SKAE_EXAMPLE_MAX_EPOCHS": "12"},
     "plot_grid_search_n_components": {"SKAE_EXAMPLE_MAX_EPOCHS": "40"},

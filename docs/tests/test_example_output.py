@@ -177,29 +177,33 @@ def check_vae_sampling(out):
     assert spread > 0.05
 
 
-@check("plot_anomaly_scores", SKAE_EXAMPLE_N_TRAIN="3000", SKAE_EXAMPLE_MAX_EPOCHS="30")
+@check("plot_anomaly_scores", SKAE_EXAMPLE_N_TRAIN="3000", SKAE_EXAMPLE_MAX_EPOCHS="100")
 def check_anomaly_scores(out):
-    # Measured: ROC AUC PCA 0.648 (0.648 to 0.650), autoencoder 0.733 (0.706
-    # to 0.738), VAE 0.643 (0.613 to 0.643); flagged 24.5 % of the 7s (18.4
-    # to 24.5) and 2.4 % of the other digits (1.8 to 2.4).
+    # Measured (2026-12-03, 100 epochs): ROC AUC PCA 0.648, autoencoder 0.736
+    # (pca_start_='network'), VAE 0.642; flagged 32.7 % of the 7s and 4.7 % of
+    # the other digits. After 30 epochs the autoencoder kept PCA's solution
+    # (pca_start_='pca', AUC 0.648), hence 100.
+    assert "autoencoder pca_start_='network'" in out, out
     auc = {
         name: numbers(rf"{name}: ROC AUC {{}}", out)
         for name in ("PCA reconstruction error", "autoencoder reconstruction error")
     }
     auc["VAE"] = numbers(r"VAE negative ELBO: ROC AUC {}", out)
-    # Every score ranks the 7s above the other digits, better than chance (0.5).
+    # Every score ranks the 7s above the other digits, better than chance (0.5),
+    # and the trained network's better than PCA's, as the example says.
     assert auc["PCA reconstruction error"] > 0.6
-    assert auc["autoencoder reconstruction error"] > 0.65
+    assert auc["autoencoder reconstruction error"] > auc["PCA reconstruction error"] + 0.03
     assert auc["VAE"] > 0.55
     sevens, others = numbers(
         r"threshold at 1% of training images flagged: {}% of the 7s and {}% "
         r"of the other test digits flagged",
         out,
     )
-    # The detector flags the anomalies far more often than the normal digits,
-    # and few of those: near the 1 % of the training images it was set at.
+    # The detector flags the anomalies far more often than the normal digits;
+    # more than 1 % of the unseen normal digits, since the threshold comes from
+    # the training images (the example says so), but few of them.
     assert sevens > 3 * others
-    assert others < 5
+    assert others < 10
 
 
 @check("plot_grid_search_n_components", SKAE_EXAMPLE_MAX_EPOCHS="40")
