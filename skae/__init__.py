@@ -8,8 +8,10 @@ from ._schedules import learning_rates
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 from ._version import __version__ as __version__
+from .outliers import AutoencoderOutlierDetector
 
 __all__ = [
+    "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "CodePrefix",
     "ConvolutionalAutoencoder",

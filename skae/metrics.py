@@ -31,12 +31,13 @@ from ._chunked import row_chunks
 __all__ = ["neg_mean_squared_reconstruction_error", "reconstruction_error"]
 
 
-def reconstruction_error(estimator, X):
-    """Mean squared reconstruction error of each sample.
+def reconstruction_error(estimator, X, *, per_feature=False):
+    """Mean squared reconstruction error of each sample, or of each of its values.
 
     ``mean((X - inverse_transform(transform(X))) ** 2)`` over each sample's
-    values, computed chunk by chunk so that memory beyond the result stays
-    that of a chunk (about 2**20 values, a whole number of a skae
+    values (or, with ``per_feature=True``, each value's squared error),
+    computed chunk by chunk so that memory beyond the result stays that of a
+    chunk (about 2**20 values, a whole number of a skae
     estimator's inference batches, as in its own ``score_samples``).
 
     Parameters
@@ -48,12 +49,16 @@ def reconstruction_error(estimator, X):
         Data in the estimator's input space (images in their own shape
         where the estimator takes them). A sparse matrix is densified one
         chunk of rows at a time.
+    per_feature : bool, default=False
+        False: the mean over each sample's values. True: the squared error
+        of every value, to see which features make a sample odd (in the
+        order of the flattened sample: pixels row-major, channels last).
 
     Returns
     -------
-    errors : ndarray of shape (n_samples,), dtype float64
+    errors : ndarray of shape (n_samples,) or (n_samples, n_values), dtype float64
         In the squared units of ``X``. For a skae estimator other than the
-        variational autoencoder this is ``-estimator.score_samples(X)``.
+        variational autoencoder the mean is ``-estimator.score_samples(X)``.
 
     Raises
     ------
@@ -71,19 +76,23 @@ def reconstruction_error(estimator, X):
             "PCA or a skae estimator."
         )
     check_is_fitted(estimator)
+    if sp.issparse(X) and X.format not in ("csr", "csc"):
+        X = X.tocsr()  # rows of COO, DIA, ... cannot be indexed
+    elif not (sp.issparse(X) or hasattr(X, "__getitem__")):
+        X = np.asarray(X)  # array-likes with __array__ only
     n_samples = _num_samples(X)
     if n_samples == 0:
         raise ValueError("X has 0 samples: the reconstruction error needs at least one.")
-    errors = np.empty(n_samples)
     shape = getattr(X, "shape", None)
     n_values = math.prod(shape[1:]) if shape is not None else np.size(X[0])
+    errors = np.empty((n_samples, n_values) if per_feature else n_samples)
     for rows in row_chunks(n_samples, n_values, multiple=INFERENCE_BATCH_SIZE):
         chunk = _safe_indexing(X, rows)
         original = chunk.toarray() if sp.issparse(chunk) else chunk
         original = np.asarray(original, dtype=np.float64)
         restored = np.asarray(estimator.inverse_transform(estimator.transform(chunk)))
         difference = original.reshape(len(original), -1) - restored.reshape(len(original), -1)
-        errors[rows] = np.mean(difference**2, axis=1)
+        errors[rows] = difference**2 if per_feature else np.mean(difference**2, axis=1)
     return errors
 
 

@@ -20,6 +20,7 @@ strict xfail (so that it is noticed when it starts passing).
 from __future__ import annotations
 
 from sklearn.base import BaseEstimator
+from sklearn.decomposition import PCA
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skae
@@ -27,8 +28,10 @@ import skae.compression
 import skae.datasets
 import skae.metrics
 import skae.onnx
+import skae.outliers
 import skae.plotting
 from skae import (
+    AutoencoderOutlierDetector,
     AutoencoderTransformer,
     CodePrefix,
     ConvolutionalAutoencoder,
@@ -60,6 +63,11 @@ ESTIMATORS = [
     # Codes as bytes.
     CodeQuantizer(),
     CodeQuantizer(n_bits=12, entropy_coder="zlib"),
+    # Outlier detection: over a skae network (its ELBO as the score too) and PCA.
+    # One code for the checks' 2-feature blobs: two reconstruct them exactly.
+    AutoencoderOutlierDetector(AutoencoderTransformer(1, **DENSE)),
+    AutoencoderOutlierDetector(VariationalAutoencoder(1, **DENSE), anomaly_score="estimator"),
+    AutoencoderOutlierDetector(PCA(1), contamination=0.1),
 ]
 
 # {estimator class name: {check name: reason it is expected to fail}}.
@@ -79,7 +87,15 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 
 def test_every_public_estimator_is_checked():
-    modules = (skae, skae.compression, skae.datasets, skae.metrics, skae.onnx, skae.plotting)
+    modules = (
+        skae,
+        skae.compression,
+        skae.datasets,
+        skae.metrics,
+        skae.onnx,
+        skae.outliers,
+        skae.plotting,
+    )
     public = {
         obj
         for module in modules
