@@ -394,7 +394,9 @@ class BaseAutoencoder(
             partial=partial,
             keep_best_epoch=valid_data is not None and not early,
         )
+        start = self.net_.snapshot() if run.keep_best_epoch else None  # PCA start: a refit
         rows, best, interrupted = self.net_.train_run(train_data, valid_data, run)
+        n_held_out = 0 if valid_data is None else len(valid_data)
         del train_data, valid_data
         previous = {
             name: vars(self)[name]
@@ -403,6 +405,10 @@ class BaseAutoencoder(
         }
         vars(self).update(history_attributes(previous, rows, best, early))
         _pca_start.after_train(self, early=early, interrupted=interrupted)
+        refit_epochs = _pca_start.refit_epochs(self, start, best, n_held_out, X.shape[0])
+        if refit_epochs and not interrupted:
+            rows, run = self._refit_all_rows(X, Xn, start, refit_epochs, rows, run)
+        _pca_start.forget(self)
         self.lr_ = run.lr
         self.stopped_early_ = not (partial or interrupted) and len(rows) < run.max_epochs
         if not (partial or interrupted) and len(rows) == run.max_epochs:
@@ -432,6 +438,30 @@ class BaseAutoencoder(
                 f"fit interrupted after {len(rows)} completed epoch(s); the estimator keeps "
                 "their weights."
             )
+
+    def _refit_all_rows(self, X, Xn, start, epochs, rows, run):
+        """The PCA start's refit: train again from ``start`` (a snapshot) on all
+        rows for ``epochs``, and keep it where it reconstructs the held-out
+        rows, which it now trained on, no worse than PCA; else go back to the
+        network the choice kept. Returns the history rows and the run of
+        the network kept."""
+        chosen = self.net_.snapshot()
+        first_rows = list(self.net_.history[start["n_history"] :])
+        self.net_.restore(start)
+        all_rows, _ = training_data(
+            X, Xn, self._normalize, early=False, validation_fraction=0, split_seed=None
+        )
+        refit = plan_run(
+            self, len(all_rows), X.shape[1], early=False, partial=False, max_epochs=epochs
+        )
+        refit_rows, _, interrupted = self.net_.train_run(all_rows, None, refit)
+        del all_rows
+        if interrupted or not _pca_start.refit_holds(self):
+            self.net_.restore(chosen)
+            self.net_.history[start["n_history"] :] = first_rows
+            return rows, run
+        vars(self).update(history_attributes({}, refit_rows, None, False))
+        return refit_rows, refit
 
     def _check_continued_rows(self, X, how):
         """``X`` validated against the fitted model for a continued training.

@@ -192,7 +192,7 @@ class BestValidationEpoch(Callback):
     """
 
     def on_train_begin(self, net, **kwargs):
-        self.best_ = None
+        self.best_ = self.kept_epoch_ = None
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1].get("valid_loss")
@@ -200,6 +200,8 @@ class BestValidationEpoch(Callback):
             self.best_ = (len(net.history), loss, copy.deepcopy(net.module_.state_dict()))
 
     def on_train_end(self, net, **kwargs):
+        # kept_epoch_: the history row (1-based) whose weights the net holds.
+        self.kept_epoch_ = None if self.best_ is None else self.best_[0]
         if self.best_ is not None and self.best_[0] != len(net.history):
             net.module_.load_state_dict(self.best_[2])
         self.best_ = None

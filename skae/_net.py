@@ -213,8 +213,9 @@ class AutoencoderNet(NeuralNet):
         rows : list of dict
             The history rows of this run's completed epochs.
         best : int or None
-            With early stopping, the position (1-based) in ``rows`` of the
-            epoch whose weights the net holds; else None.
+            With early stopping or ``run.keep_best_epoch``, the position
+            (1-based) in ``rows`` of the epoch whose weights the net holds;
+            else None.
         interrupted : bool
             Whether a Ctrl-C ended the run. The net then holds the weights
             of the last completed epoch (with early stopping, of the best),
@@ -260,8 +261,13 @@ class AutoencoderNet(NeuralNet):
             del self.history[n_history:]  # the interrupted epoch's partial row
         rows = list(self.history[n_before:])
         # skorch numbers epochs by their row in the history.
-        best = int(callbacks["early_stopping"].best_epoch_) - n_before
-        return rows, (best if run.early_stopping else None), interrupted
+        if run.early_stopping:
+            best = int(callbacks["early_stopping"].best_epoch_) - n_before
+        elif run.keep_best_epoch and callbacks["best_epoch"].kept_epoch_ is not None:
+            best = callbacks["best_epoch"].kept_epoch_ - n_before
+        else:
+            best = None
+        return rows, best, interrupted
 
     def snapshot(self):
         """What a training call changes: weights, optimizer state, history length."""

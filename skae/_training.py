@@ -138,7 +138,9 @@ def resolve_max_epochs(estimator, n_train):
     return int(np.clip(epochs, 10, architecture.auto_max_epochs))
 
 
-def plan_run(estimator, n_train, n_features, *, early, partial, keep_best_epoch=False):
+def plan_run(
+    estimator, n_train, n_features, *, early, partial, keep_best_epoch=False, max_epochs=None
+):
     """The :class:`~skae._net.TrainingRun` of one ``fit`` or ``partial_fit`` call.
 
     ``partial_fit`` runs one epoch at the constant ``lr`` (``"auto"``:
@@ -146,8 +148,11 @@ def plan_run(estimator, n_train, n_features, *, early, partial, keep_best_epoch=
     (:func:`skae.learning_rates` gives a loop of calls its rates).
     ``keep_best_epoch``: end on the epoch of lowest validation loss without
     early stopping (rows held out for the PCA start's choice).
+    ``max_epochs``: this many epochs instead of the estimator's (the PCA
+    start's refit on all rows).
     """
-    max_epochs = 1 if partial else resolve_max_epochs(estimator, n_train)
+    if max_epochs is None:
+        max_epochs = 1 if partial else resolve_max_epochs(estimator, n_train)
     return TrainingRun(
         max_epochs=max_epochs,
         batch_size=estimator.batch_size,

@@ -200,7 +200,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         elif self.anomaly_score == "reconstruction_error":
             root = np.cbrt(-scores)
-            self.offset_ = -float(_robust_cut(root, AUTO_THRESHOLD_SIGMAS)) ** 3
+            self.offset_ = -(float(_robust_cut(root, AUTO_THRESHOLD_SIGMAS)) ** 3)
         else:
             self.offset_ = -_robust_cut(-scores, AUTO_THRESHOLD_SIGMAS)
 

@@ -139,15 +139,43 @@ def test_held_out_choice_never_worse_than_pca(seed, unit_interval):
     model = np.mean((est.reconstruct(V) - V) ** 2)
     pca = np.mean((pca_reconstruction(X, 4, V) - V) ** 2)
     assert model <= pca * (1 + 1e-5)
-    np.testing.assert_allclose(est.held_out_mse_, model, rtol=1e-4)
     np.testing.assert_allclose(est.pca_held_out_mse_, pca, rtol=1e-4)
+    assert est.held_out_mse_ <= est.pca_held_out_mse_
     if est.pca_start_ == "pca":  # then it is PCA everywhere, not only there
         np.testing.assert_allclose(
             est.reconstruct(X), pca_reconstruction(X, 4), rtol=1e-4, atol=1e-4
         )
         assert est.output_activation_ == "identity"
-    else:
-        assert est.pca_start_ == "network" and model < pca
+    else:  # the network was refit on all rows (15 held out of 150: 10 %)
+        assert est.pca_start_ == "network" and est.held_out_mse_ < pca
+
+
+def test_refit_on_all_rows_only_on_small_data():
+    est = AutoencoderTransformer(2)
+    est.pca_start_ = "network"
+    start = {"n_history": 0}
+    # 5 % of the rows or more held out: train again for the epochs kept.
+    assert _pca_start.refit_epochs(est, start, 12, 50, 1_000) == 12
+    assert _pca_start.refit_epochs(est, start, 12, 2_000, 60_000) == 0
+    assert _pca_start.refit_epochs(est, start, 12, 1_500, 15_000) == 0
+    # Not where PCA won, nor without a held-out choice.
+    assert _pca_start.refit_epochs(est, None, 12, 50, 1_000) == 0
+    est.pca_start_ = "pca"
+    assert _pca_start.refit_epochs(est, start, 12, 50, 1_000) == 0
+
+
+def test_refit_network_trains_on_every_row():
+    # 150 rows, 15 held out: where the network wins, the estimator ends on a
+    # network trained on all 150 rows for the epochs the choice kept.
+    X = correlated(n=150, d=10, noise=0.3, seed=0) ** 3  # nonlinear: the network wins
+    est = AutoencoderTransformer(4, max_epochs=30, random_state=0).fit(X)
+    assert est.pca_start_ == "network"
+    assert est.n_iter_ == len(est.loss_curve_) <= 30
+    assert est.validation_loss_curve_ is None
+    # The refit's epochs held out nothing: skorch logged no validation loss.
+    assert all("valid_loss" not in row for row in est.net_.history)
+    V = held_out_rows(est, X)
+    assert np.mean((est.reconstruct(V) - V) ** 2) <= est.pca_held_out_mse_
 
 
 def test_pca_kept_where_the_network_cannot_beat_it():
