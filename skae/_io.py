@@ -634,6 +634,11 @@ def _build_estimator(record, tensors, where, device, modules):
     return estimator
 
 
+# skae's own plain transformers and meta-estimator, which skops loads as it loads
+# scikit-learn's: named, not imported (the detector sits in a layer above).
+_SKOPS_TRUSTED = ("skae._ordered.CodePrefix", "skae.outliers.AutoencoderOutlierDetector")
+
+
 def _build_composite(header, tensors, where, device, modules, trusted):
     """The scikit-learn composite a composite file describes: its skeleton
     through ``skops.io.loads``, then its placeholders replaced by the skae
@@ -651,13 +656,11 @@ def _build_composite(header, tensors, where, device, modules, trusted):
         and all(isinstance(r, dict) and n.startswith(_PLACEHOLDER) for n, r in records.items())
     ):
         raise _bad_file(where, "its records of skae estimators are not a JSON object of them.")
-    from ._ordered import CodePrefix  # here: this module imports no estimator module
 
     try:
-        # skae's own plain transformers are trusted as scikit-learn's are.
-        composite = skops.io.loads(skeleton, trusted=[CodePrefix, *(trusted or [])])
+        composite = skops.io.loads(skeleton, trusted=[*_SKOPS_TRUSTED, *(trusted or [])])
     except UntrustedTypesFoundException:
-        ours = {f"{CodePrefix.__module__}.{CodePrefix.__qualname__}"}
+        ours = set(_SKOPS_TRUSTED)
         untrusted = [t for t in skops.io.get_untrusted_types(data=skeleton) if t not in ours]
         raise UntrustedTypeError(
             f"{where} holds types that skops does not trust by default: {untrusted}. "
