@@ -387,8 +387,8 @@ class ReconstructionErrorDisplay:
     """One row, its reconstruction, and where they differ.
 
     For a row of a table: a horizontal bar per feature, the features of
-    largest squared error first, labelled with the row's value and its
-    reconstruction. For an image: the image, its reconstruction and the
+    largest squared error first, each labelled ``name: value ->
+    reconstruction``. For an image: the image, its reconstruction and the
     map of squared errors side by side. Create it with
     :meth:`from_estimator`; the constructor takes precomputed arrays.
 
@@ -569,14 +569,12 @@ class ReconstructionErrorDisplay:
         else:
             shown = self.order_[: self.max_features]
             ax = _axes(ax, "ReconstructionErrorDisplay", figsize=(6, 0.3 * len(shown) + 1))
-            labels = [
-                f"{self.feature_names[i]}: {self.original[i]:.3g} vs {self.reconstruction[i]:.3g}"
-                for i in shown
-            ]
+            names, values, restored = self.feature_names, self.original, self.reconstruction
+            labels = [f"{names[i]}: {values[i]:.3g} \u2192 {restored[i]:.3g}" for i in shown]
             self.bars_ = ax.barh(range(len(shown)), self.errors_[shown])
             ax.set_yticks(range(len(shown)))
             ax.set_yticklabels(labels)
             ax.invert_yaxis()
-            ax.set_xlabel("squared reconstruction error (row value vs reconstruction)")
+            ax.set_xlabel("squared reconstruction error")
         self.ax_, self.figure_ = ax, ax.figure
         return self
