@@ -127,7 +127,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         score_samples(X) - offset_``, negative for outliers.
     n_features_in_ : int
         Number of features seen during ``fit`` (values per row for images).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, where ``X`` had string
         column names.
 
