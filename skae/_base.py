@@ -407,7 +407,9 @@ class BaseAutoencoder(
         _pca_start.after_train(self, early=early, interrupted=interrupted)
         refit_epochs = _pca_start.refit_epochs(self, start, best, n_held_out, X.shape[0])
         if refit_epochs and not interrupted:
-            rows, run = self._refit_all_rows(X, Xn, start, refit_epochs, rows, run)
+            # The first run says whether training converged: the refit stops
+            # at the epoch that run kept, not on its own loss.
+            self._refit_all_rows(X, Xn, start, refit_epochs)
         _pca_start.forget(self)
         self.lr_ = run.lr
         self.stopped_early_ = not (partial or interrupted) and len(rows) < run.max_epochs
@@ -439,12 +441,11 @@ class BaseAutoencoder(
                 "their weights."
             )
 
-    def _refit_all_rows(self, X, Xn, start, epochs, rows, run):
+    def _refit_all_rows(self, X, Xn, start, epochs):
         """The PCA start's refit: train again from ``start`` (a snapshot) on all
         rows for ``epochs``, and keep it where it reconstructs the held-out
         rows, which it now trained on, no worse than PCA; else go back to the
-        network the choice kept. Returns the history rows and the run of
-        the network kept."""
+        network the choice kept."""
         chosen = self.net_.snapshot()
         first_rows = list(self.net_.history[start["n_history"] :])
         self.net_.restore(start)
@@ -459,9 +460,8 @@ class BaseAutoencoder(
         if interrupted or not _pca_start.refit_holds(self):
             self.net_.restore(chosen)
             self.net_.history[start["n_history"] :] = first_rows
-            return rows, run
+            return
         vars(self).update(history_attributes({}, refit_rows, None, False))
-        return refit_rows, refit
 
     def _check_continued_rows(self, X, how):
         """``X`` validated against the fitted model for a continued training.
