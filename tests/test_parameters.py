@@ -35,8 +35,14 @@ PUBLIC_CLASSES = [
     getattr(skae, name) for name in skae.__all__ if isinstance(getattr(skae, name), type)
 ]
 # Every public autoencoder class: skae's public classes but CodePrefix (a
-# pipeline step without a network).
-ESTIMATORS = [cls for cls in PUBLIC_CLASSES if cls is not CodePrefix]
+# pipeline step without a network) and AutoencoderOutlierDetector (a
+# meta-estimator over another estimator).
+ESTIMATORS = [
+    cls for cls in PUBLIC_CLASSES if cls not in (CodePrefix, skae.AutoencoderOutlierDetector)
+]
+# The one parameter a class takes by position: an autoencoder's width, the
+# detector's estimator.
+FIRST_PARAMETER = {skae.AutoencoderOutlierDetector: "estimator"}
 PUBLIC_FUNCTIONS = [
     getattr(module, name)
     for module in (skae, skae.datasets)
@@ -272,16 +278,17 @@ def test_init_declarations_constraints_and_docstring_agree(cls):
     # A hand-written __init__ in the class itself, which getsource shows.
     assert "__init__" in vars(cls), f"{cls.__name__} inherits its __init__"
     assert cls.__init__.__qualname__ == f"{cls.__name__}.__init__"
+    first = FIRST_PARAMETER.get(cls, "n_components")
     source = inspect.getsource(cls.__init__)
-    assert re.match(r"def __init__\(\s*self,\s*n_components=", source.lstrip())
+    assert re.match(rf"def __init__\(\s*self,\s*{first}=", source.lstrip())
     assert inspect.getsourcefile(cls.__init__) == inspect.getsourcefile(cls)
 
     signature = inspect.signature(cls)
     params = list(signature.parameters.values())
     names = [p.name for p in params]
     defaults = {p.name: p.default for p in params}
-    # n_components alone may come by position; no *args or **kwargs.
-    assert params[0].name == "n_components"
+    # The first parameter alone may come by position; no *args or **kwargs.
+    assert params[0].name == first
     assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     positional = [p.name for p in params[1:] if p.kind is not inspect.Parameter.KEYWORD_ONLY]
     assert positional == [], f"{cls.__name__}: {positional} may be passed by position"
