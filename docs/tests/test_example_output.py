@@ -179,9 +179,10 @@ def check_vae_sampling(out):
 
 @check("plot_anomaly_scores", SKAE_EXAMPLE_N_TRAIN="3000", SKAE_EXAMPLE_MAX_EPOCHS="100")
 def check_anomaly_scores(out):
-    # Measured (2026-12-03, 100 epochs): ROC AUC PCA 0.648, autoencoder 0.736
-    # (pca_start_='network'), VAE 0.642; flagged 32.7 % of the 7s and 4.7 % of
-    # the other digits. After 30 epochs the autoencoder kept PCA's solution
+    # Measured (2026-12-03, 100 epochs, the network refit on all 2 671 images):
+    # ROC AUC PCA 0.648, autoencoder 0.719 (pca_start_='network'), VAE 0.642;
+    # flagged 34.7 % of the 7s and 12.0 % of the other digits (CI's machine:
+    # 36.7 % and 10.2 %). After 30 epochs the autoencoder kept PCA's solution
     # (pca_start_='pca', AUC 0.648), hence 100.
     assert "autoencoder pca_start_='network'" in out, out
     auc = {
@@ -201,9 +202,10 @@ def check_anomaly_scores(out):
     )
     # The detector flags the anomalies far more often than the normal digits;
     # more than 1 % of the unseen normal digits, since the threshold comes from
-    # the training images (the example says so), but few of them.
-    assert sevens > 3 * others
-    assert others < 10
+    # the training images the network fitted (the example says so), but a
+    # minority of them.
+    assert sevens > 2 * others
+    assert others < 20
 
 
 @check("plot_outlier_detection")
