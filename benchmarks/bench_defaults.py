@@ -155,6 +155,9 @@ def main(argv=None):
     parser.add_argument(
         "--previous", choices=("0.1", "0.2"), default="0.2", help="the release compared against"
     )
+    parser.add_argument(
+        "--datasets", nargs="+", default=None, help="only these data sets (e.g. wine diabetes)"
+    )
     parser.add_argument("--mnist", action="store_true", help="add the MNIST rows")
     parser.add_argument("--mnist-only", action="store_true", help="only the MNIST rows")
     parser.add_argument("--data-home", default=str(ROOT.parent / "shared" / "data" / "mnist"))
@@ -174,6 +177,8 @@ def main(argv=None):
     print("-" * len(header))
     worse, within_noise = [], []
     for name, X, k, image, networks in data_sets(args.n_patches, args.n_large_patches):
+        if args.datasets and name not in args.datasets:
+            continue
         for network, cls in networks:
             pca, prev, new, t_prev, t_new = [], [], [], 0.0, 0.0
             for seed in range(args.seeds):
