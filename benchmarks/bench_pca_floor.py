@@ -102,6 +102,13 @@ def main(argv=None):
     parser.add_argument(
         "--patches", type=int, nargs="+", default=[2000, 20_000], help="patch set sizes"
     )
+    parser.add_argument(
+        "--networks",
+        nargs="+",
+        choices=tuple(NETWORKS),
+        default=list(NETWORKS),
+        help="only rows of these networks (the tables are dense)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     seeds = range(2 if args.quick else args.seeds)
@@ -119,6 +126,8 @@ def main(argv=None):
     print("-" * len(header))
     worst = 0.0
     for name, X, k, standardise, network in cases:
+        if network not in args.networks:
+            continue
         runs = [run_case(X, k, standardise, network, seed) for seed in seeds]
         pca_mse, model_mse, pca_time, model_time, chosen = zip(*runs, strict=True)
         ratios = np.array(model_mse) / np.array(pca_mse)
