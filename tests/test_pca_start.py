@@ -4,11 +4,13 @@ held-out choice never keeps a model worse than PCA on the held-out rows."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
 import skae
@@ -258,3 +260,17 @@ def test_sparse_data_starts_as_dense_data():
         fits[0].pca_explained_variance_ratio_, fits[1].pca_explained_variance_ratio_, rtol=1e-6
     )
     np.testing.assert_allclose(fits[0].reconstruct(X), fits[1].reconstruct(X), atol=1e-4)
+
+
+def test_refit_warns_only_where_the_first_run_did_not_converge():
+    # The refit trains for the epochs the choice kept (72 of 100 here), so it
+    # always ends at its own epoch budget, its loss often still falling: whether
+    # training converged is the first run's to say (it ran 100 epochs and had
+    # levelled off). Before, this fit warned "reached max_epochs=72".
+    X = correlated(n=200, d=10, noise=0.5, seed=1) ** 3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        est = AutoencoderTransformer(4, max_epochs=100, tol=1e-4, random_state=0).fit(X)
+    assert est.pca_start_ == "network" and est.n_iter_ < 100
+    converge = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert all("reached max_epochs=100 " in message for message in converge), converge
