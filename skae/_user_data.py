@@ -9,6 +9,7 @@ the data cannot be used as they are.
 from __future__ import annotations
 
 import csv
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -17,7 +18,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+TEXT_SUFFIXES = (".csv", ".tsv")  # the tables read by pandas.read_csv
+
+#: Headers of a first column that holds row names: none (pandas reads an
+#: empty header as "Unnamed: 0"; R's write.csv writes ""), or R's and
+#: Rdatasets' names for it.
+ROW_NAME_HEADERS = ("", "Unnamed: 0", "rownames", "row.names", "row_names")
 ARRAY_SUFFIXES = (".npy", ".npz")
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
@@ -28,7 +35,7 @@ _GREY_16BIT = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 _COLOUR = {"RGB", "RGBA", "RGBa", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV"}
 
 
-def load_user_data(path, *, target=None, image_size=None):
+def load_user_data(path, *, target=None, image_size=None, drop=None, decimal="."):
     """Read a table, an array file or a folder of images as rows of features.
 
     Parameters
@@ -36,13 +43,16 @@ def load_user_data(path, *, target=None, image_size=None):
     path : str or path-like
         One of:
 
-        - a CSV (``.csv``) or Parquet (``.parquet``, ``.pq``) table: one row
-          per sample, numeric columns without missing values. The CSV
-          delimiter (comma, semicolon, tab or ``|``) is detected by
-          :class:`csv.Sniffer` (comma where it cannot tell). A first column
-          without a name whose values are 0, 1, ..., n - 1 in order (the
-          index pandas' ``to_csv`` writes by default) is dropped, with an
-          :class:`IndexColumnWarning`;
+        - a CSV (``.csv``), TSV (``.tsv``, tab-separated) or Parquet
+          (``.parquet``, ``.pq``) table: one row per sample, numeric columns
+          without missing values. A CSV's delimiter (comma, semicolon, tab or
+          ``|``) is detected by :class:`csv.Sniffer` (comma where it cannot
+          tell). A first column that holds row numbers or row names is
+          dropped, with an :class:`IndexColumnWarning`: whole numbers 1, 2,
+          ..., n or 0, 1, ..., n - 1 in order, whatever its name (R's
+          ``write.csv`` writes the first, pandas' ``to_csv`` the second), or
+          a distinct text per row under an empty header or one named
+          ``rownames`` (R's row names, e.g. car models);
         - a ``.npy`` file holding one array: ``(n_samples, n_features)``
           rows, or images ``(n_samples, height, width)`` or ``(n_samples,
           height, width, channels)`` with 1 or 3 channels last;
@@ -65,6 +75,14 @@ def load_user_data(path, *, target=None, image_size=None):
     image_size : tuple of int, default=None
         Folders of images only: ``(height, width)`` every image is resized to
         (Pillow's bicubic filter). None: the images' common size.
+    drop : sequence of str, default=None
+        Tables only: columns left out of the features, e.g. identifiers
+        (customer numbers, file names) that the row-name rule above does not
+        see. None drops none.
+    decimal : {".", ","}, default="."
+        CSV and TSV tables only: the decimal mark of their numbers; ``","``
+        reads ``3,14`` as 3.14 (and a comma is then never taken for the
+        delimiter).
 
     Returns
     -------
@@ -85,16 +103,20 @@ def load_user_data(path, *, target=None, image_size=None):
     ValueError
         With a message naming the file and what to change: if the format is
         not one of the above or the file cannot be parsed; if a table has no
-        rows, no feature columns, non-numeric feature columns, missing or
-        infinite values, lacks ``target``, or its target holds a single
-        value; if an array is not numeric, not finite, 1-D, of more than 4
-        dimensions, has no samples, or images with other than 1 or 3
-        channels last, or if a ``.npz`` file has no array ``X`` and not
-        exactly one array, or a ``y`` of another length; if a folder holds
-        no images, images beside class sub-folders, images of different
-        sizes and no ``image_size`` is given, grey and colour images
-        together, or a file Pillow cannot read; if ``target`` or
-        ``image_size`` is given for data they do not apply to.
+        rows, no feature columns, lacks ``target`` or a column of ``drop``,
+        or its target holds a single value; if it has non-numeric feature
+        columns (the message says of each whether it holds dates, an
+        identifier, numbers written with a decimal comma, or categories, and
+        what to do), missing or infinite values (every such problem of the
+        table in one message); if an array is not numeric, not finite, 1-D,
+        of more than 4 dimensions, has no samples, or images with other than
+        1 or 3 channels last, or if a ``.npz`` file has no array ``X`` and
+        not exactly one array, or a ``y`` of another length; if a folder
+        holds no images, images beside class sub-folders, images of
+        different sizes and no ``image_size`` is given, grey and colour
+        images together, or a file Pillow cannot read; if ``target``,
+        ``drop``, ``decimal`` or ``image_size`` is given for data they do
+        not apply to.
     ImportError
         If a Parquet file is given and no Parquet engine (pyarrow) is
         installed.
@@ -102,12 +124,12 @@ def load_user_data(path, *, target=None, image_size=None):
     Warns
     -----
     IndexColumnWarning
-        Where a table's first column is a saved pandas index, dropped.
+        Where a table's first column holds row numbers or row names, dropped.
     """
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(
-            f"{path} does not exist: pass a CSV or Parquet table, a .npy or .npz array, "
+            f"{path} does not exist: pass a CSV, TSV or Parquet table, a .npy or .npz array, "
             "or a folder of images."
         )
     suffix = "" if path.is_dir() else path.suffix.lower()
@@ -117,68 +139,118 @@ def load_user_data(path, *, target=None, image_size=None):
             f"{', '.join(TABLE_SUFFIXES + ARRAY_SUFFIXES)}, or a folder of images "
             f"({' '.join(IMAGE_SUFFIXES)})."
         )
-    if target is not None and suffix not in TABLE_SUFFIXES:
+    if (target is not None or drop) and suffix not in TABLE_SUFFIXES:
         raise ValueError(
-            f"{path}: target names a column of a CSV or Parquet table; a .npz file "
-            "carries its labels as the array 'y', a folder of images as class sub-folders."
+            f"{path}: target and drop name columns of a CSV, TSV or Parquet table; a .npz "
+            "file carries its labels as the array 'y', a folder of images as class "
+            "sub-folders."
         )
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal must be '.' or ',', got {decimal!r}.")
+    if decimal != "." and suffix not in TEXT_SUFFIXES:
+        raise ValueError(f"{path}: decimal applies to CSV and TSV tables only.")
     if image_size is not None and suffix:
         raise ValueError(f"{path}: image_size applies to a folder of images only.")
     if not suffix:
         return _read_image_folder(path, image_size)
     if suffix in ARRAY_SUFFIXES:
         return _read_arrays(path)
-    X, y = _table_to_arrays(_drop_index_column(_read_table(path, suffix), path), path, target)
+    frame = _drop_columns(_read_table(path, suffix, decimal), drop, path, target)
+    X, y = _table_to_arrays(_drop_row_names(frame, path, target), path, target, suffix)
     return X, y, None
 
 
 class IndexColumnWarning(UserWarning):
-    """A table's first column was a saved pandas index, and was dropped."""
+    """A table's first column held row numbers or row names, and was dropped.
+
+    The index pandas' ``to_csv`` writes (0, 1, ..., n - 1), the row numbers
+    or names R's ``write.csv`` writes: labels of the rows, not features.
+    """
 
 
-def _delimiter(path):
+def _delimiter(path, decimal="."):
     """The CSV file's delimiter as :class:`csv.Sniffer` reads it from its first
-    lines, among comma, semicolon, tab and ``|``; a comma where it cannot tell,
-    e.g. for a single column."""
+    lines, among comma (unless it is the ``decimal`` mark), semicolon, tab and
+    ``|``; the first of those where it cannot tell, e.g. for a single column."""
+    delimiters = ";\t|" if decimal == "," else ",;\t|"
     with open(path, newline="", encoding="utf-8", errors="replace") as file:
         sample = file.read(1 << 16)
     if len(sample) == 1 << 16:  # drop the last line, likely cut short
         sample = sample[: sample.rfind("\n") + 1] or sample
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=delimiters).delimiter
     except csv.Error:
-        return ","
+        return delimiters[0]
 
 
-def _drop_index_column(frame, path):
-    """``frame`` without its first column where that is a saved pandas index:
-    no name (pandas reads an empty header as "Unnamed: 0") and the values 0,
-    1, ..., n - 1 in order. Warns (:class:`IndexColumnWarning`) when it drops it."""
-    if frame.shape[1] < 2 or str(frame.columns[0]) not in ("", "Unnamed: 0"):
+def _drop_columns(frame, drop, path, target):
+    """``frame`` without the columns ``drop`` names; a ``ValueError`` naming a
+    column it does not have, or the target."""
+    names = list(dict.fromkeys(drop or ()))
+    unknown = [name for name in names if name not in frame.columns]
+    if unknown:
+        raise ValueError(
+            f"{path} has no column {_columns(unknown)} to drop; its columns are "
+            f"{_columns(frame.columns)}."
+        )
+    if target is not None and target in names:
+        raise ValueError(f"{path}: {target!r} is the target; it cannot also be dropped.")
+    return frame.drop(columns=names)
+
+
+def _drop_row_names(frame, path, target):
+    """``frame`` without its first column where that holds row numbers or row
+    names (see :func:`load_user_data`), with an :class:`IndexColumnWarning`
+    saying what was dropped and why; the target is never dropped."""
+    first = frame.columns[0] if frame.shape[1] else None
+    if frame.shape[1] < 2 or first == target:
         return frame
-    first = frame.iloc[:, 0]
-    if not (pd.api.types.is_integer_dtype(first) and np.array_equal(first, np.arange(len(frame)))):
+    values, n = frame.iloc[:, 0], len(frame)
+    unnamed = str(first) in ("", "Unnamed: 0")
+    label = "without a name" if unnamed else repr(str(first))
+    counts = pd.api.types.is_integer_dtype(values)
+    if counts and unnamed and np.array_equal(values, np.arange(n)):
+        note = (
+            ", an unnamed 0, 1, 2, ... index (as pandas' to_csv writes by default; save with "
+            "index=False to leave it out)."
+        )
+    elif counts and n >= 2 and np.array_equal(values, np.arange(1, n + 1)):
+        note = (
+            f" {label}: the row numbers 1, 2, 3, ..., as R's write.csv writes its row names "
+            "(write.csv(..., row.names = FALSE) leaves them out); a row number is not a feature."
+        )
+    elif counts and n >= 2 and np.array_equal(values, np.arange(n)):
+        note = f" {label}: the row numbers 0, 1, 2, ..., a saved index; not a feature."
+    elif (
+        str(first) in ROW_NAME_HEADERS
+        and n >= 2
+        and not pd.api.types.is_numeric_dtype(values)
+        and values.notna().all()
+        and values.is_unique
+    ):
+        note = (
+            f" {label}: a distinct name for each row, as R's write.csv writes its row names; "
+            "a row name is not a feature."
+        )
+    else:
         return frame
-    warnings.warn(
-        f"{path}: dropped the first column, an unnamed 0, 1, 2, ... index (as pandas' "
-        "to_csv writes by default; save with index=False to leave it out).",
-        IndexColumnWarning,
-        stacklevel=3,
-    )
+    warnings.warn(f"{path}: dropped the first column{note}", IndexColumnWarning, stacklevel=3)
     return frame.iloc[:, 1:]
 
 
-def _read_table(path, suffix):
+def _read_table(path, suffix, decimal="."):
     try:
+        if suffix == ".tsv":
+            return pd.read_csv(path, sep="\t", decimal=decimal)
         if suffix == ".csv":
-            return pd.read_csv(path, sep=_delimiter(path))
+            return pd.read_csv(path, sep=_delimiter(path, decimal), decimal=decimal)
         return pd.read_parquet(path)
     except ImportError as err:
         raise ImportError(
             f'Reading the Parquet file {path} needs pyarrow: pip install "skae[parquet]".'
         ) from err
     except ValueError as err:  # pandas' and pyarrow's parser errors, undecodable text
-        kind = "CSV" if suffix == ".csv" else "Parquet"
+        kind = {".csv": "CSV", ".tsv": "TSV"}.get(suffix, "Parquet")
         raise ValueError(f"Cannot read {path} as a {kind} table: {err}") from err
 
 
@@ -186,9 +258,95 @@ def _columns(names):
     return ", ".join(repr(str(name)) for name in names)
 
 
-def _table_to_arrays(frame, path, target):
+# A number written with a decimal comma ("3,14", "-0,5", "1,2e-3"), or a whole
+# number, as a text column holds them when the file's decimal mark is a comma.
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
+
+
+def _text_column_kind(values):
+    """What a non-numeric column holds: "decimal comma" (numbers written with a
+    decimal comma), "dates" (dates or times), "identifier" (a distinct value
+    per row) or "categories" (anything else)."""
+    present = values.dropna()
+    if not len(present):
+        return "categories"
+    text = present.astype(str).str.strip()
+    sample = text.drop_duplicates()[:1000]
+    if sample.str.fullmatch(_DECIMAL_COMMA).all() and sample.str.contains(",").any():
+        return "decimal comma"
+    if pd.api.types.is_datetime64_any_dtype(values) or _dates(sample):
+        return "dates"
+    if len(present) == len(values) and len(values) >= 2 and present.is_unique:
+        return "identifier"
+    return "categories"
+
+
+def _dates(text):
+    """Whether every value is a date or time pandas can read; values without a
+    digit ("March", "Mon") and ones read as the year 1 ("1st", "3 - 4") are not."""
+    if not text.str.contains(r"\d").all():
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return bool(parsed.notna().all() and (parsed.dt.year > 1).all())
+
+
+def _text_columns_problem(features, suffix):
+    """A sentence per kind of non-numeric feature column: what it holds and what
+    to do; None where every feature column is numeric."""
+    text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if not text:
+        return None
+    kinds = {}
+    for column in text:
+        kinds.setdefault(_text_column_kind(features[column]), []).append(column)
+
+    def holds(names):
+        return f"{_columns(names)} {'holds' if len(names) == 1 else 'hold'}"
+
+    def drop(names):
+        listed = ",".join(str(name) for name in names)
+        return f"--drop {listed} (drop={[str(name) for name in names]})"
+
+    sentences = []
+    if "decimal comma" in kinds:
+        names = kinds["decimal comma"]
+        fix = (
+            "pass --decimal , (decimal=',') to read them as numbers"
+            if suffix in TEXT_SUFFIXES
+            else "convert them to numbers, e.g. series.str.replace(',', '.').astype(float)"
+        )
+        sentences.append(f"{holds(names)} numbers written with a decimal comma: {fix}.")
+    if "dates" in kinds:
+        names = kinds["dates"]
+        sentences.append(
+            f"{holds(names)} dates or times: convert them to numbers (e.g. days since the "
+            f"first, or the month and weekday as features) or drop them: {drop(names)}."
+        )
+    if "identifier" in kinds:
+        names = kinds["identifier"]
+        sentences.append(
+            f"{holds(names)} a different value in every row, an identifier rather than a "
+            f"feature: drop {'it' if len(names) == 1 else 'them'}: {drop(names)}."
+        )
+    if "categories" in kinds:
+        names = kinds["categories"]
+        sentences.append(
+            f"{holds(names)} categories: encode them as numbers (e.g. one-hot with "
+            "pandas.get_dummies or sklearn's OneHotEncoder) or drop them; or pass a label "
+            "column as the target (--target COLUMN)."
+        )
+    return f"non-numeric feature column(s) {_columns(text)}. " + " ".join(sentences)
+
+
+def _table_to_arrays(frame, path, target, suffix=".csv"):
     """``(X, y)`` from a table; a ``ValueError`` naming the file and the fix
-    where the table cannot be used as it is."""
+    where the table cannot be used as it is (every problem found, in one
+    message)."""
     if target is not None and target not in frame.columns:
         raise ValueError(
             f"{path} has no column {target!r}; its columns are {_columns(frame.columns)}. "
@@ -202,21 +360,20 @@ def _table_to_arrays(frame, path, target):
             f"{path} has no feature columns besides the target {target!r}: "
             "the features are every column but the target."
         )
-    text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    if text:
-        raise ValueError(
-            f"{path}: non-numeric feature column(s) {_columns(text)}. Encode them as numbers "
-            "(e.g. one-hot with pandas.get_dummies or sklearn's OneHotEncoder) or drop them; "
-            "or pass a label column as the target (--target COLUMN)."
-        )
+    problems = []
+    text = _text_columns_problem(features, suffix)
+    if text is not None:
+        problems.append(text)
     missing = frame.isna().sum()
     missing = missing[missing > 0]
     if len(missing):
         counts = ", ".join(f"{str(c)!r} ({n})" for c, n in missing.items())
-        raise ValueError(
-            f"{path}: missing values in column(s) {counts}. Impute them (e.g. sklearn's "
+        problems.append(
+            f"missing values in column(s) {counts}. Impute them (e.g. sklearn's "
             "SimpleImputer) or drop those rows or columns first."
         )
+    if problems:
+        raise ValueError(f"{path}: " + " Also: ".join(problems))
     X = features.to_numpy(dtype=np.float32)
     infinite = features.columns[~np.isfinite(X).all(axis=0)]
     if len(infinite):

@@ -91,14 +91,24 @@ def _head(parts, n_train):
     return [None if part is None else part[:n] for part, n in zip(parts, sizes, strict=True)]
 
 
-def load_data_split(path, target=None, image_size=None, n_train=None, random_state=0, task="auto"):
+def load_data_split(
+    path,
+    target=None,
+    image_size=None,
+    n_train=None,
+    random_state=0,
+    task="auto",
+    *,
+    drop=None,
+    decimal=".",
+):
     """Train/test split of the user's data, read by :func:`skae._user_data.load_user_data`.
 
     Parameters
     ----------
     path : str or path-like
-        A CSV or Parquet table, a ``.npy`` / ``.npz`` array or a folder of
-        images.
+        A CSV, TSV or Parquet table, a ``.npy`` / ``.npz`` array or a folder
+        of images.
     target : str, default=None
         The label column of a table.
     image_size : tuple of int, default=None
@@ -112,6 +122,10 @@ def load_data_split(path, target=None, image_size=None, n_train=None, random_sta
     task : {"auto", "classification", "regression"}, default="auto"
         Whether the labels are classes (stratified) or values, see
         :func:`skae._compare.infer_task`.
+    drop : sequence of str, default=None
+        Columns of a table left out of the features.
+    decimal : {".", ","}, default="."
+        The decimal mark of a CSV or TSV table's numbers.
 
     Returns
     -------
@@ -126,7 +140,9 @@ def load_data_split(path, target=None, image_size=None, n_train=None, random_sta
         As :func:`skae._user_data.load_user_data`; ``ValueError`` also for
         fewer than 4 samples, or as :func:`skae._compare.infer_task`.
     """
-    X, y, shape = load_user_data(path, target=target, image_size=image_size)
+    X, y, shape = load_user_data(
+        path, target=target, image_size=image_size, drop=drop, decimal=decimal
+    )
     if len(X) < 4:
         raise ValueError(f"{path} holds {len(X)} samples: a train/test split needs 4 or more.")
     classes = y is not None and infer_task(y, task)[0] == "classification"
@@ -195,8 +211,30 @@ def _rd_images(text):
     return names
 
 
+def _error_exit(prog):
+    """``args.error`` of a subcommand: the errors found after parsing (in the
+    data, or between arguments) as ``PROG: error: MESSAGE`` on stderr, exit
+    status 2, as argparse's usage errors but without the usage block, which
+    says nothing about them."""
+
+    def error(message):
+        sys.stderr.write(f"{prog}: error: {message}\n")
+        raise SystemExit(2)
+
+    return error
+
+
+def _column_list(text):
+    """Comma-separated column names, e.g. "id,name"."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: pass comma-separated column names, e.g. id")
+    return names
+
+
 def build_parser():
-    """The ``skae`` argument parser; errors found after parsing go to ``args.error``."""
+    """The ``skae`` argument parser; errors found after parsing go to ``args.error``
+    (a message without the usage block, exit status 2)."""
     parser = argparse.ArgumentParser(
         prog="skae", description="Autoencoders as scikit-learn estimators: the command line."
     )
@@ -211,7 +249,7 @@ def build_parser():
         "for classes, R2 of a ridge regression for values) and fit seconds; write a PNG "
         "of test reconstructions (images) and latent spaces.",
     )
-    cmp.set_defaults(error=cmp.error)
+    cmp.set_defaults(error=_error_exit(cmp.prog))
     source = cmp.add_mutually_exclusive_group()
     source.add_argument(
         "--dataset", choices=DATASETS, default="digits", help="a named data set (default digits)"
@@ -220,17 +258,32 @@ def build_parser():
         "--data",
         default=None,
         metavar="PATH",
-        help="your own data instead: a CSV or Parquet table (numeric columns, no missing "
-        "values; the CSV delimiter is detected, and an unnamed first column 0, 1, 2, ... "
-        "as pandas writes its index is dropped), a .npy or .npz array (rows, or images "
-        "(n, height, width[, channels])), or a folder of images, with one sub-folder per "
-        "class for labels",
+        help="your own data instead: a CSV, TSV or Parquet table (numeric columns, no "
+        "missing values; the CSV delimiter is detected, and a first column of row numbers "
+        "1, 2, 3, ... or 0, 1, 2, ... or of R's row names is dropped with a note), a .npy "
+        "or .npz array (rows, or images (n, height, width[, channels])), or a folder of "
+        "images, with one sub-folder per class for labels",
     )
     cmp.add_argument(
         "--target",
         default=None,
         metavar="COLUMN",
         help="with --data TABLE: the label column; without it every column is a feature",
+    )
+    cmp.add_argument(
+        "--drop",
+        type=_column_list,
+        default=None,
+        metavar="COLUMNS",
+        help="with --data TABLE: comma-separated columns left out of the features, e.g. "
+        "identifiers such as a customer number or a file name",
+    )
+    cmp.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        default=".",
+        help="with --data TABLE (CSV or TSV): the decimal mark of its numbers; ',' reads "
+        "3,14 as 3.14 (default '.')",
     )
     cmp.add_argument(
         "--task",
@@ -289,8 +342,9 @@ def build_parser():
     cmp.add_argument(
         "--output",
         default=None,
-        help="PNG path (default skae-compare-DATASET.png, or skae-compare-NAME.png for "
-        "--data NAME.csv ...); 'none' for no figure",
+        help="PNG path (default skae-compare-DATASET.png, or skae-compare-NAME-csv.png "
+        "for --data NAME.csv, the suffix named so that NAME.csv and NAME.parquet write two "
+        "figures); 'none' for no figure",
     )
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp.add_argument(
@@ -328,8 +382,18 @@ def _load(args):
     """The split, the figure's default name and the lines saying what was loaded
     (notes on the data first)."""
     if args.data is None:
-        if args.target is not None or args.image_size is not None:
-            args.error("--target and --image-size apply to --data only")
+        given = [
+            option
+            for option, value in [
+                ("--target", args.target),
+                ("--drop", args.drop),
+                ("--decimal", None if args.decimal == "." else args.decimal),
+                ("--image-size", args.image_size),
+            ]
+            if value is not None
+        ]
+        if given:
+            args.error(f"{' and '.join(given)} apply to --data only")
         *parts, shape = load_split(args.dataset, args.data_home, args.n_train, args.random_state)
         line = (
             f"{args.dataset}: {len(parts[0])} training and {len(parts[1])} test images of "
@@ -346,6 +410,8 @@ def _load(args):
                 args.n_train,
                 args.random_state,
                 args.task,
+                drop=args.drop,
+                decimal=args.decimal,
             )
     except (FileNotFoundError, ValueError, ImportError) as err:
         args.error(str(err))
@@ -445,8 +511,9 @@ def main(argv=None):
         progress=not args.quiet and sys.stderr.isatty(),
         **params,
     )
-    print(results.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    output = args.output or f"skae-compare-{Path(name).stem}.png"
+    print(_table(results))
+    # The suffix in the figure's name: NAME.csv and NAME.parquet write two figures.
+    output = args.output or f"skae-compare-{name.replace('.', '-')}.png"
     if output.lower() != "none":
         plot_comparison(X_test, y_test, fitted, shape, output)
         print(f"figure: {output}")
@@ -454,6 +521,20 @@ def main(argv=None):
         for images in args.rd_images:
             _rate_distortion(args, name, images, X_train, X_test, fitted, shape, output)
     return 0
+
+
+def _table(results):
+    """The results as printed: ``test_mse`` to 4 significant digits and at least
+    4 decimals (an error of 3e-05 must not print as 0.0000, nor 46.5438 as
+    46.54), the other numbers to 4 decimals; columns right-aligned under their
+    headers."""
+
+    def mse(value):  # with the leading space (for a sign) of pandas' float columns
+        return f"{value: .4f}" if abs(value) >= 1 else f"{value: #.4g}"
+
+    return results.to_string(
+        index=False, formatters={"test_mse": mse}, float_format=lambda v: f"{v:.4f}"
+    )
 
 
 def _check_rate_distortion(args, X_train, shape):

@@ -141,8 +141,8 @@ def test_compare_rate_distortion_prints_both_tables_and_figures(tmp_path, capsys
         (["--max-epochs", "two"], "argument --max-epochs: 'two' is not a whole number of 1"),
         (["--n-train", "0"], "argument --n-train: '0' is not a whole number of 1 or more"),
         (["--random-state", "-1"], "argument --random-state: '-1' is not a whole number of 0"),
-        (["--data", "nowhere.csv"], "error: nowhere.csv does not exist: pass a CSV"),
-        (["--n-components", "65"], "error: --n-components must be at most 64"),
+        (["--drop", ","], "argument --drop: ',': pass comma-separated column names"),
+        (["--decimal", ";"], "argument --decimal: invalid choice: ';'"),
     ],
 )
 def test_bad_arguments_are_usage_errors(capsys, args, message):
@@ -152,6 +152,24 @@ def test_bad_arguments_are_usage_errors(capsys, args, message):
     captured = capsys.readouterr()
     assert captured.err.startswith("usage: skae compare [-h]")
     assert message in captured.err and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "nowhere.csv"], "nowhere.csv does not exist: pass a CSV"),
+        (["--n-components", "65"], "--n-components must be at most 64"),
+        (["--target", "y", "--drop", "id"], "--target and --drop apply to --data only"),
+    ],
+)
+def test_errors_found_after_parsing_come_without_the_usage_block(capsys, args, message):
+    # The 12-line usage block says nothing about a missing file or a bad table.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", *args, "--output", "none"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skae compare: error: {message}")
+    assert err.count("\n") == 1 and "usage:" not in err and "Traceback" not in err
 
 
 def test_version(capsys):

@@ -130,7 +130,12 @@ def test_rgb_folder_resized_with_conv(tmp_path, capsys):
 def test_non_numeric_column(tmp_path, capsys):
     path = tmp_path / "iris.csv"
     _iris().to_csv(path, index=False)
-    _refused(capsys, path, r"iris\.csv: non-numeric feature column\(s\) 'species'\. Encode")
+    _refused(
+        capsys,
+        path,
+        r"iris\.csv: non-numeric feature column\(s\) 'species'\. 'species' holds categories: "
+        r"encode them as numbers \(e\.g\. one-hot",
+    )
 
 
 def test_missing_values(tmp_path, capsys):
@@ -366,3 +371,211 @@ def test_images_keep_their_pixels_by_default(tmp_path, capsys):
     )
     _, lines = _pca_row(capsys, tmp_path / "images.npy", "--scale", "standard")
     assert lines[1].startswith("scaling: standard (--scale), fitted on the training split")
+
+
+def _r_iris():
+    """Iris as R has it: rows sorted by species, the label column ``Species``."""
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    names = np.array(["setosa", "versicolor", "virginica"])
+    frame = X.assign(Species=names[y]).sort_values("Species", kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _write_r_csv(frame, path, header):
+    """``frame`` as R's ``write.csv`` writes it: every text quoted, the row names
+    1, 2, ..., n first under the header ``header`` ("" in R, "rownames" in the
+    Rdatasets collection)."""
+    lines = [",".join(f'"{name}"' for name in [header, *frame.columns])]
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        values = [f'"{v}"' if isinstance(v, str) else repr(float(v)) for v in row]
+        lines.append(",".join([f'"{i}"', *values]))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "sep"),
+    [("iris.csv", "rownames", ","), ("iris.csv", "", ","), ("iris.tsv", "", "\t")],
+)
+def test_r_row_numbers_are_dropped_with_a_note(tmp_path, capsys, name, header, sep):
+    # Read as a feature, the row number of species-sorted rows gives the species
+    # away (test accuracy 1.0 at two components).
+    path = tmp_path / name
+    if sep == ",":
+        _write_r_csv(_r_iris(), path, header)
+    else:
+        _r_iris().set_axis(np.arange(1, 151)).rename_axis(header).to_csv(path, sep=sep)
+    row, lines = _pca_row(capsys, path, "--target", "Species")
+    accuracy = float(row[3])
+    assert 0.7 < accuracy < 0.95
+    label = "without a name" if header == "" else f"'{header}'"
+    assert lines[0] == (
+        f"note: {path}: dropped the first column {label}: the row numbers 1, 2, 3, ..., as "
+        "R's write.csv writes its row names (write.csv(..., row.names = FALSE) leaves them "
+        "out); a row number is not a feature."
+    )
+    assert lines[1] == f"{path}: 112 training and 38 test rows of 4 features"
+
+
+@pytest.mark.parametrize("header", ["id", "Unnamed: 0", "rownames"])
+def test_other_row_labels_are_dropped(tmp_path, header):
+    frame = _diabetes(40)
+    counted = frame.set_axis(np.arange(40)).rename_axis(header).reset_index()
+    counted.to_csv(tmp_path / "counted.csv", index=False)  # a named 0, 1, 2, ... column
+    named = frame.set_axis([f"patient {i}" for i in range(40)[::-1]]).rename_axis(header)
+    named.to_csv(tmp_path / "named.csv")  # R's row names as text, e.g. mtcars' car models
+    counted_note = (
+        "an unnamed 0, 1, 2, ... index"
+        if header == "Unnamed: 0"
+        else f"'{header}': the row numbers 0, 1, 2, ..., a saved index"
+    )
+    named_note = "a distinct name for each row"
+    for path, what in [("counted.csv", counted_note), ("named.csv", named_note)]:
+        if path == "named.csv" and header == "id":
+            continue  # text under a name: an identifier, reported below
+        with pytest.warns(IndexColumnWarning, match=re.escape(what)):
+            X, y, _ = load_user_data(tmp_path / path, target="target")
+        assert X.shape == (40, 10) and np.array_equal(y, frame["target"])
+    if header == "id":
+        with pytest.raises(ValueError, match=r"'id' holds a different value in every row"):
+            load_user_data(tmp_path / "named.csv", target="target")
+
+
+def test_a_first_column_that_counts_is_kept_as_the_target(tmp_path):
+    frame = _diabetes(40).assign(target=np.arange(1, 41))[["target", "age", "bmi"]]
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IndexColumnWarning)
+        X, y, _ = load_user_data(tmp_path / "t.csv", target="target")
+    assert X.shape == (40, 2) and y.tolist() == list(range(1, 41))
+
+
+def _mixed_table(n=40):
+    """Numeric features beside a date, an identifier, decimal-comma numbers and
+    categories, as a spreadsheet export has them."""
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "visit": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "patient": [f"P{i:04d}" for i in rng.permutation(n)],
+            "weight": [f"{v:.1f}".replace(".", ",") for v in rng.uniform(50, 90, n)],
+            "site": rng.choice(["north", "south", "east"], n),
+            "y": rng.normal(size=n),
+        }
+    )
+
+
+def test_non_numeric_columns_say_what_they_hold(tmp_path, capsys):
+    path = tmp_path / "visits.csv"
+    _mixed_table().to_csv(path, index=False)
+    message = str(pytest.raises(ValueError, load_user_data, path).value)
+    assert message.startswith(
+        f"{path}: non-numeric feature column(s) 'visit', 'patient', 'weight', 'site'. "
+    )
+    assert (
+        "'weight' holds numbers written with a decimal comma: pass --decimal , (decimal=',')"
+        in message
+    )
+    assert "'visit' holds dates or times: convert them to numbers" in message
+    assert "drop them: --drop visit (drop=['visit'])" in message
+    assert (
+        "'patient' holds a different value in every row, an identifier rather than a feature: "
+        "drop it: --drop patient (drop=['patient'])" in message
+    )
+    assert "'site' holds categories: encode them as numbers (e.g. one-hot" in message
+    assert message.count("one-hot") == 1  # the other kinds are not told to one-hot encode
+    _refused(capsys, path, r"'visit' holds dates or times")
+
+
+def test_drop_and_decimal_read_a_spreadsheet_export(tmp_path, capsys):
+    frame = _mixed_table()
+    path = tmp_path / "visits.csv"
+    frame.to_csv(path, index=False, sep=";", decimal=",")  # a European export
+    args = ["--drop", "visit,patient,site", "--decimal", ","]
+    row, lines = _pca_row(capsys, path, *args)
+    assert lines[0] == f"{path}: 30 training and 10 test rows of 3 features"
+    plain = frame.drop(columns=["visit", "patient", "site"])
+    plain["weight"] = plain["weight"].str.replace(",", ".").astype(float)
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    assert row == _pca_row(capsys, tmp_path / "plain.csv")[0]
+    X, _, _ = load_user_data(path, drop=["visit", "patient", "site"], decimal=",")
+    assert np.allclose(X[:, 1], plain["weight"])
+
+
+def test_drop_names_a_column_that_does_not_exist(tmp_path, capsys):
+    path = tmp_path / "iris.csv"
+    _iris().to_csv(path, index=False)
+    match = r"iris\.csv has no column 'sepal_length' to drop; its columns are 'sepal length"
+    with pytest.raises(ValueError, match=match):
+        load_user_data(path, drop=["sepal_length"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--data", str(path), "--drop", "sepal_length,species", *QUICK])
+    assert exit_info.value.code == 2
+    assert re.search(match, capsys.readouterr().err)
+    with pytest.raises(ValueError, match=r"'species' is the target; it cannot also be dropped"):
+        load_user_data(path, target="species", drop=["species"])
+
+
+def test_tsv_is_read_with_tabs(tmp_path, capsys):
+    frame = _iris()
+    frame.to_csv(tmp_path / "iris.csv", index=False)
+    frame.to_csv(tmp_path / "iris.tsv", index=False, sep="\t")
+    expected, _ = _pca_row(capsys, tmp_path / "iris.csv", "--target", "species")
+    row, lines = _pca_row(capsys, tmp_path / "iris.tsv", "--target", "species")
+    assert row == expected and lines[0].endswith("37 training and 13 test rows of 4 features")
+
+
+def test_missing_values_are_reported_beside_text_columns(tmp_path, capsys):
+    frame = _iris()
+    frame.iloc[[1, 5], 2] = np.nan
+    path = tmp_path / "holes.csv"
+    frame.to_csv(path, index=False)
+    _refused(
+        capsys,
+        path,
+        r"holes\.csv: non-numeric feature column\(s\) 'species'\..* Also: missing values in "
+        r"column\(s\) 'petal length \(cm\)' \(2\)\. Impute",
+    )
+
+
+def test_data_errors_come_without_the_usage_block(tmp_path, capsys):
+    path = tmp_path / "iris.csv"
+    _iris().to_csv(path, index=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--data", str(path), "--output", "none"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skae compare: error: {path}: non-numeric feature column(s)")
+    assert "usage:" not in err and len(err.splitlines()) == 1
+
+
+def test_small_errors_print_with_their_digits(tmp_path, capsys):
+    # Rank-2 data and a little noise: PCA's error at two components is about 5e-5.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2)) @ rng.normal(size=(2, 6)) + 1e-3 * rng.normal(size=(80, 6))
+    np.save(tmp_path / "flat.npy", X)
+    args = ["compare", "--data", str(tmp_path / "flat.npy"), "--methods", "pca"]
+    assert main([*args, "--n-components", "1,2", "--quiet", "--output", "none"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["method"])
+    table = lines[header : header + 3]
+    mse = [float(line.split()[2]) for line in table[1:]]
+    assert 1e-6 < mse[1] < 1e-3 and mse[0] > 1e-2
+    end = table[0].index("test_mse") + len("test_mse")  # right-aligned under the header
+    assert all(line[end - 1] != " " and line[end] == " " for line in table[1:])
+
+
+def test_csv_and_parquet_of_one_name_write_two_figures(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = _iris().drop(columns="species")
+    frame.to_csv("iris.csv", index=False)
+    frame.to_parquet("iris.parquet")
+    for name in ("iris.csv", "iris.parquet"):
+        args = ["compare", "--data", name, "--methods", "pca", "--n-components", "2"]
+        assert main([*args, "--quiet"]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("fig")]
+    assert printed == ["figure: skae-compare-iris-csv.png", "figure: skae-compare-iris-parquet.png"]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "skae-compare-iris-csv.png",
+        "skae-compare-iris-parquet.png",
+    ]
