@@ -163,7 +163,9 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         self,
         estimator=None,
         *,
-        contamination="auto",
+        # Annotated: from the default alone, type checkers infer str and
+        # refuse a float (pyright: contamination=0.05 is an error).
+        contamination: float | str = "auto",
         anomaly_score="reconstruction_error",
         random_state=None,
     ):

@@ -7,6 +7,7 @@ optimizer class, a ``torch.device``, a list of layer widths...).
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
 from skorch.callbacks import EpochTimer
 
 from skae import (
@@ -16,6 +17,7 @@ from skae import (
     SparseAutoencoder,
     VariationalAutoencoder,
 )
+from skae.outliers import AutoencoderOutlierDetector
 
 X = np.random.default_rng(0).random((40, 16))
 
@@ -34,3 +36,8 @@ width: int = ae.n_components
 Z = ae.transform(X)
 X_back = ae.inverse_transform(Z)
 print(width, Z.shape, X_back.shape, cae.channels, dae.noise, sae.sparsity, vae.beta)
+
+# The detector's contamination is "auto" or a float: both type-check.
+detector = AutoencoderOutlierDetector(contamination=0.05)
+auto_detector = AutoencoderOutlierDetector(PCA(2), contamination="auto", random_state=0)
+print(detector.contamination, auto_detector.contamination)
