@@ -134,6 +134,8 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
         self.callbacks = callbacks
         self.warm_start = warm_start
 
+    _takes_pca_start = True
+
     def _architecture(self):
         return DENSE
 
@@ -253,6 +255,8 @@ class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+
+    _takes_pca_start = True
 
     def _architecture(self):
         return CONVOLUTIONAL

@@ -46,7 +46,6 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _pca_start
 from ._architectures import check_custom_shapes
 from ._chunked import ChunkedRows
 from ._device import resolve_device, seeded, torch_seed
@@ -55,12 +54,14 @@ from ._io import register_estimator_class, save
 from ._net import FitInterrupted
 from ._network import build_module, make_net
 from ._nn import AutoencoderModule
+from ._pca_start import attach, start_from_pca
 from ._scaling import Scaling
 from ._sparse_input import SparseRows
 from ._training import (
+    check_fit_rows,
     check_unchanged_params,
-    check_validation_rows,
     history_attributes,
+    n_held_out,
     network_params,
     plan_run,
     still_improving,
@@ -85,6 +86,8 @@ class BaseAutoencoder(
 
     _module_class = AutoencoderModule
     _feature_reduction = "mean"
+    # Whether the estimator takes the PCA start (``pca_start``, skae._pca_start).
+    _takes_pca_start = False
     # A code wider than the input: "error" where it could copy its input,
     # "warn" where it is allowed but unusual (the VAE's), "allow" where the
     # noise or the penalty keeps it from copying (denoising, sparse).
@@ -266,59 +269,129 @@ class BaseAutoencoder(
         for name in self._fitted_attributes():
             delattr(self, name)
         self.__dict__.pop("_net_params", None)
-        _pca_start.forget(self)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X, *, partial=False):
+        """A new fit, step by step: validate, scale, split, build, train."""
         X, sample_shape = self._validate_samples(X, reset=True)
+        self._fit_shapes(X, sample_shape, partial)
+        Xn, Xn_range, Xn_head = self._fit_scaling(X)
+        # partial_fit has no validation split (as MLPRegressor's).
+        early = self.early_stopping and not partial
+        n_valid = n_held_out(
+            X.shape[0],
+            early=early,
+            select=not partial and self._starts_from_pca(),
+            validation_fraction=self.validation_fraction,
+        )
+        seed = torch_seed(self.random_state)
+        train_data, valid_data = training_data(
+            X, Xn, self._normalize, n_valid=n_valid, split_seed=seed
+        )
+        device = resolve_device(self.device)
+        with seeded(seed, device):
+            self.net_ = self._build_net(train_data, X.shape[1], Xn_range, Xn_head, device)
+            self._train(X, train_data, valid_data, early=early, partial=partial)
+        if getattr(self, "pca_start_", None) == "pca":
+            self._refit_start(X, Xn, valid_data)
+        return self
+
+    def _refit_start(self, X, Xn, valid_data):
+        """Where the fit kept its start (``best_epoch_ == 0``), refit it on all
+        rows, as a search refits the model it chose: the start's PCA, fitted
+        on the training rows to choose without bias, becomes PCA of ``X``
+        (exact and cheap). ``best_validation_loss_`` is then the loss of
+        this model on the held-out rows."""
+        all_rows = training_data(X, Xn, self._normalize, n_valid=0, split_seed=None)[0]
+        self.pca_explained_variance_ratio_ = start_from_pca(
+            self.net_.module_, all_rows, X.shape[1], self.n_components
+        )
+        self.best_validation_loss_ = float(np.mean(self.net_.validation_losses(valid_data)))
+
+    def _fit_shapes(self, X, sample_shape, partial):
+        """Check the data's shape against the parameters; set ``input_shape_``,
+        the architecture's geometry and ``n_components_``."""
         n_samples, n_features = X.shape
+        check_fit_rows(n_samples, partial)
         self.input_shape_ = sample_shape
         self._architecture().fit_geometry(self, n_features, sample_shape)
         check_code_width(self, n_features)
         self.n_components_ = self.n_components
-        # partial_fit has no validation split (as MLPRegressor's).
-        early = self.early_stopping and not partial
-        check_validation_rows(n_samples, early)
+
+    def _fit_scaling(self, X):
+        """Choose the output activation, set ``mean_`` / ``scale_`` from ``X``
+        (:meth:`skae._scaling.Scaling.fit`) and return the network's input.
+
+        Returns
+        -------
+        Xn : ndarray, SparseRowBatches or None
+            See :meth:`_network_input`.
+        Xn_range : ndarray of shape (n, n_features)
+            Rows with each feature's extremes (all the corruption may take).
+        Xn_head : ndarray of shape (<= 2, n_features)
+            The first rows, to check your own encoder / decoder on.
+        """
+        # "auto" takes the identity output a PCA start needs (skae._pca_start).
+        requested = self.output_activation
+        if requested == "auto" and self._starts_from_pca(resolved=False):
+            requested = "identity"
         if isinstance(X, (ChunkedRows, SparseRows)):
             # Data larger than memory: one pass validates it and gives the
             # scaling statistics; training reads it again, block by block.
             # Sparse data: the statistics come from the sparse matrix, and
             # training densifies one batch of rows at a time.
             stats = X.scan()
-            self._fit_scaling(X, stats)
-            Xn = self._network_input(X)
-            # Rows with each feature's extremes, as the corruption needs.
+            self.output_activation_, self.mean_, self.scale_ = Scaling.fit(X, requested, stats)
             Xn_range = self._normalize(np.stack([stats.min, stats.max]))
-            Xn_head = self._normalize(X.read(0, min(2, n_samples)))
-        else:
-            self._fit_scaling(X)
-            # The one float32 copy of the training data fit holds; the training
-            # and validation splits index into it.
-            Xn = Xn_range = self._normalize(X)
-            Xn_head = Xn[:2]
-        loss_name = (
-            "binary_crossentropy" if self.output_activation_ == "sigmoid" else "squared_error"
-        )
+            return self._network_input(X), Xn_range, self._normalize(X.read(0, min(2, X.shape[0])))
+        self.output_activation_, self.mean_, self.scale_ = Scaling.fit(X, requested)
+        # The one float32 copy of the training data fit holds; the training
+        # and validation splits index into it.
+        Xn = self._normalize(X)
+        return Xn, Xn, Xn[:2]
 
-        seed = torch_seed(self.random_state)
-        device = resolve_device(self.device)
-        with seeded(seed, device):
-            module = build_module(self, n_features)
-            if self.encoder is not None or self.decoder is not None:
-                check_custom_shapes(
-                    module,
-                    torch.from_numpy(Xn_head),
-                    self._n_encoder_outputs(),
-                    self.n_components,
-                    n_features,
-                )
-            _pca_start.start(self, module, X, Xn, partial=partial)
-            net = make_net(self, module, loss_name, device, corruption=self._corruption(Xn_range))
-            self.net_ = net.initialize()
-            self.reconstruction_loss_ = loss_name
-            self._net_params = network_params(self)
-            self._train(X, Xn, seed, early=early, partial=partial)
-        return self
+    def _starts_from_pca(self, *, resolved=True):
+        """Whether this fit starts from PCA's solution: the estimator takes the
+        start (``_takes_pca_start``), ``pca_start=True``, the built-in
+        network, and (once chosen) an identity output."""
+        takes = (
+            self._takes_pca_start
+            and self.pca_start
+            and self.encoder is None
+            and self.decoder is None
+        )
+        return bool(takes and (not resolved or self.output_activation_ == "identity"))
+
+    def _build_net(self, train_data, n_features, Xn_range, Xn_head, device):
+        """The network (with the PCA start where it applies) and its skorch net,
+        initialised; sets ``reconstruction_loss_`` and the start's attributes."""
+        module = build_module(self, n_features)
+        if self.encoder is not None or self.decoder is not None:
+            check_custom_shapes(
+                module,
+                torch.from_numpy(Xn_head),
+                self._n_encoder_outputs(),
+                self.n_components,
+                n_features,
+            )
+        if self._takes_pca_start:
+            self.pca_start_ = self.pca_explained_variance_ratio_ = None
+        if self._starts_from_pca():
+            self.pca_explained_variance_ratio_ = start_from_pca(
+                module, train_data, n_features, self.n_components
+            )
+            self.pca_start_ = "start"
+        sigmoid = self.output_activation_ == "sigmoid"
+        self.reconstruction_loss_ = "binary_crossentropy" if sigmoid else "squared_error"
+        net = make_net(
+            self,
+            module,
+            self.reconstruction_loss_,
+            device,
+            corruption=self._corruption(Xn_range),
+        )
+        self._net_params = network_params(self)
+        return net.initialize()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _continue_fit(self, X, *, partial):
@@ -334,9 +407,13 @@ class BaseAutoencoder(
             x_min, x_max = X.min(), X.max()
         Scaling.of(self).check_continued(x_min, x_max, how, self.output_activation == "auto")
         early = self.early_stopping and not partial
-        check_validation_rows(len(X), early)
-        Xn = self._network_input(X)
+        n_valid = n_held_out(
+            X.shape[0], early=early, select=False, validation_fraction=self.validation_fraction
+        )
         seed = torch_seed(self.random_state)
+        train_data, valid_data = training_data(
+            X, self._network_input(X), self._normalize, n_valid=n_valid, split_seed=seed
+        )
         # A seed of its own for each continuation, drawn from random_state and
         # the epochs run so far: a sequence of calls is reproducible, and its
         # epochs do not repeat the batch order or noise of the first fit's.
@@ -344,7 +421,7 @@ class BaseAutoencoder(
         snapshot, attributes = self.net_.snapshot(), self._fitted_attributes()
         try:
             with seeded(run_seed, self.net_.device):
-                self._train(X, Xn, seed, early=early, partial=partial)
+                self._train(X, train_data, valid_data, early=early, partial=partial)
         except FitInterrupted:
             raise  # completed epochs are kept, as in fit
         except BaseException as exc:
@@ -359,12 +436,12 @@ class BaseAutoencoder(
                 ) from None
             raise
 
-    def _train(self, X, Xn, split_seed, *, early, partial):
-        """Train ``net_`` on the network's input ``Xn`` (``X`` normalised: see
-        :meth:`_network_input`; None for data read by chunks) and set the
-        fitted attributes of the run: one epoch (``partial``) or up to
-        ``max_epochs``. ``net_`` is new or the fitted one continued
-        (:meth:`skae._net.AutoencoderNet.train_run`). Run inside :func:`seeded`.
+    def _train(self, X, train_data, valid_data, *, early, partial):
+        """Train ``net_`` on ``train_data`` (the validation split ``valid_data``,
+        if any, selects the epoch kept) and set the fitted attributes of the
+        run: one epoch (``partial``) or up to ``max_epochs``. ``net_`` is new
+        or the fitted one continued (:meth:`skae._net.AutoencoderNet.train_run`).
+        Run inside :func:`seeded`.
 
         Raises
         ------
@@ -375,93 +452,52 @@ class BaseAutoencoder(
         KeyboardInterrupt
             On Ctrl-C before an epoch of this call completed.
         """
-        train_data, valid_data = training_data(
-            X,
-            Xn,
-            self._normalize,
-            early=early,
-            validation_fraction=self.validation_fraction,
-            split_seed=split_seed,
-        )
-        train_data, valid_data = _pca_start.held_out(
-            self, X, Xn, train_data, valid_data, split_seed, partial=partial
-        )
-        run = plan_run(
-            self,
-            len(train_data),
-            X.shape[1],
-            early=early,
-            partial=partial,
-            keep_best_epoch=valid_data is not None and not early,
-        )
-        start = self.net_.snapshot() if run.keep_best_epoch else None  # PCA start: a refit
-        rows, best, interrupted = self.net_.train_run(train_data, valid_data, run)
-        n_held_out = 0 if valid_data is None else len(valid_data)
-        del train_data, valid_data
+        run = plan_run(self, len(train_data), X.shape[1], early=early, partial=partial)
+        result = self.net_.train_run(train_data, valid_data, run)
         previous = {
             name: vars(self)[name]
             for name in ("n_iter_", "loss_curve_", "validation_loss_curve_")
             if name in vars(self)
         }
-        vars(self).update(history_attributes(previous, rows, best, early))
-        _pca_start.after_train(self, early=early, interrupted=interrupted)
-        refit_epochs = _pca_start.refit_epochs(self, start, best, n_held_out, X.shape[0])
-        if refit_epochs and not interrupted:
-            # The first run says whether training converged: the refit stops
-            # at the epoch that run kept, not on its own loss.
-            self._refit_all_rows(X, Xn, start, refit_epochs)
-        _pca_start.forget(self)
+        vars(self).update(history_attributes(previous, result))
         self.lr_ = run.lr
-        self.stopped_early_ = not (partial or interrupted) and len(rows) < run.max_epochs
-        if not (partial or interrupted) and len(rows) == run.max_epochs:
-            monitor = "valid_loss" if early else "train_loss"
-            fall = still_improving([r[monitor] for r in rows], run.patience, run.threshold)
-            if fall is not None:
-                warnings.warn(
-                    f"{type(self).__name__} reached max_epochs={run.max_epochs} while its "
-                    f"{'validation' if early else 'training'} loss still fell by {fall:.2g} "
-                    f"an epoch over the last {min(run.patience, len(rows) - 1)} epochs, more "
-                    f"than tol ({run.threshold:.2g} for this loss): raise max_epochs to "
-                    "train it fully.",
-                    ConvergenceWarning,
-                    stacklevel=5,
-                )
+        n_run = len(result.rows)
+        self.stopped_early_ = not (partial or result.interrupted) and n_run < run.max_epochs
+        if getattr(self, "pca_start_", None) is not None:
+            kept = self.best_epoch_
+            self.pca_start_ = "start" if kept is None else "pca" if kept == 0 else "network"
+        if not (partial or result.interrupted) and n_run == run.max_epochs:
+            self._warn_if_unconverged(run, result.rows)
         self._after_fit(X)
-        if interrupted:
-            kept = self.best_epoch_ if early else self.n_iter_
+        if result.interrupted:
+            kept = self.n_iter_ if self.best_epoch_ is None else self.best_epoch_
             warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {len(rows)} completed "
+                f"Training was interrupted (KeyboardInterrupt) after {n_run} completed "
                 f"epoch(s): {type(self).__name__} keeps the weights of epoch {kept} "
                 f"(n_iter_={self.n_iter_}). Call fit again to train it fully.",
                 ConvergenceWarning,
                 stacklevel=5,
             )
             raise FitInterrupted(
-                f"fit interrupted after {len(rows)} completed epoch(s); the estimator keeps "
-                "their weights."
+                f"fit interrupted after {n_run} completed epoch(s); the estimator keeps "
+                "the weights of its best (or last) one."
             )
 
-    def _refit_all_rows(self, X, Xn, start, epochs):
-        """The PCA start's refit: train again from ``start`` (a snapshot) on all
-        rows for ``epochs``, and keep it where it reconstructs the held-out
-        rows, which it now trained on, no worse than PCA; else go back to the
-        network the choice kept."""
-        chosen = self.net_.snapshot()
-        first_rows = list(self.net_.history[start["n_history"] :])
-        self.net_.restore(start)
-        all_rows, _ = training_data(
-            X, Xn, self._normalize, early=False, validation_fraction=0, split_seed=None
-        )
-        refit = plan_run(
-            self, len(all_rows), X.shape[1], early=False, partial=False, max_epochs=epochs
-        )
-        refit_rows, _, interrupted = self.net_.train_run(all_rows, None, refit)
-        del all_rows
-        if interrupted or not _pca_start.refit_holds(self):
-            self.net_.restore(chosen)
-            self.net_.history[start["n_history"] :] = first_rows
-            return
-        vars(self).update(history_attributes({}, refit_rows, None, False))
+    def _warn_if_unconverged(self, run, rows):
+        """A ConvergenceWarning where a run reached ``max_epochs`` with its
+        monitored loss still falling by more than ``tol`` an epoch."""
+        monitor = "valid_loss" if run.early_stopping else "train_loss"
+        fall = still_improving([r[monitor] for r in rows], run.patience, run.threshold)
+        if fall is not None:
+            warnings.warn(
+                f"{type(self).__name__} reached max_epochs={run.max_epochs} while its "
+                f"{'validation' if run.early_stopping else 'training'} loss still fell by "
+                f"{fall:.2g} an epoch over the last {min(run.patience, len(rows) - 1)} "
+                f"epochs, more than tol ({run.threshold:.2g} for this loss): raise "
+                "max_epochs to train it fully.",
+                ConvergenceWarning,
+                stacklevel=6,
+            )
 
     def _check_continued_rows(self, X, how):
         """``X`` validated against the fitted model for a continued training.
@@ -489,14 +525,6 @@ class BaseAutoencoder(
                 "new model on X."
             ) from None
 
-    def _fit_scaling(self, X, stats=None):
-        """Choose the output activation and set ``mean_`` / ``scale_`` from ``X``,
-        or, for data read by chunks, from its :class:`~skae._chunked.ChunkStats`
-        (see :meth:`skae._scaling.Scaling.fit`)."""
-        self.output_activation_, self.mean_, self.scale_ = Scaling.fit(
-            X, self.output_activation, stats
-        )
-
     def _restore_net(self, module_state, device):
         """Rebuild ``net_`` from the fitted attributes and saved weights (for :func:`skae.load`).
 
@@ -508,7 +536,7 @@ class BaseAutoencoder(
         """
         with torch.random.fork_rng():
             module = build_module(self, self.n_features_in_)
-            _pca_start.attach(self, module, self.n_features_in_)
+            attach(self, module, self.n_features_in_)
         net = make_net(self, module, self.reconstruction_loss_, device)
         net.initialize()
         net.module_.load_state_dict(module_state, strict=True)

@@ -26,6 +26,7 @@ __all__ = [
     "PaddedTensorData",
     "SparseRowBatches",
     "TensorData",
+    "batches",
 ]
 
 # Rows per inference batch. Every inference batch has exactly this many rows
@@ -248,3 +249,16 @@ class BlockBatches:
                 left = rows[order[n_full:]] if n_full < len(rows) else None
         if left is not None:
             yield left, left
+
+
+def batches(dataset, batch_size, shuffle=False):
+    """The mini-batches of a training run's data, whatever it holds.
+
+    :class:`BlockBatches` for data read from disk (:class:`BlockData`),
+    :class:`IndexBatches` otherwise (a tensor or sparse rows). The net reads
+    its training and validation data through it, and so does the PCA start
+    (:mod:`skae._pca_start`), so both see the same rows.
+    """
+    if isinstance(dataset, BlockData):
+        return BlockBatches(dataset, batch_size, shuffle=shuffle)
+    return IndexBatches(dataset, batch_size, shuffle=shuffle)

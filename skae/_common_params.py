@@ -50,11 +50,12 @@ TRAINING_PARAMS = (
         (StrOptions({"auto", "sigmoid", "identity"}),),
         '{"auto", "sigmoid", "identity"}',
         """``"sigmoid"``: outputs in [0, 1] trained with binary cross-entropy
-        (needs ``X`` in [0, 1]); ``"identity"``: unbounded outputs trained
-        with the squared error on centred and scaled inputs (``mean_``,
-        ``scale_``). ``"auto"`` picks ``"sigmoid"`` when the training data
-        lies in [0, 1], else ``"identity"``, and ``output_activation_`` holds
-        the choice. See :ref:`scaling-inputs`.""",
+        (needs ``X`` in [0, 1]; no PCA start); ``"identity"``: unbounded
+        outputs trained with the squared error on centred and scaled inputs
+        (``mean_``, ``scale_``). ``"auto"`` picks ``"identity"`` where the
+        fit starts from PCA (``pca_start=True``), else ``"sigmoid"`` when the
+        training data lies in [0, 1] and ``"identity"`` otherwise;
+        ``output_activation_`` holds the choice. See :ref:`scaling-inputs`.""",
     ),
     Param(
         "max_epochs",
@@ -131,9 +132,12 @@ TRAINING_PARAMS = (
         "bool",
         """If True, hold out ``validation_fraction`` of the training data and
         stop when the validation loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, keeping the best epoch's weights
-        (``best_epoch_``). If False, stop on the training loss, as
-        :class:`~sklearn.neural_network.MLPRegressor` does. See
+        ``n_iter_no_change`` epochs, keeping the weights of the epoch of
+        lowest validation loss (``best_epoch_``; the weights training started
+        from count as epoch 0). If False, stop on the training loss, as
+        :class:`~sklearn.neural_network.MLPRegressor` does; a PCA start
+        (``pca_start``) still holds rows out to keep its best epoch. Data
+        read from disk holds out whole blocks of rows. See
         :ref:`training-length`.""",
     ),
     Param(
@@ -141,7 +145,10 @@ TRAINING_PARAMS = (
         0.1,
         (Interval(numbers.Real, 0, 1, closed="neither"),),
         "float",
-        "Fraction of the training data held out when ``early_stopping=True``.",
+        """Fraction of the training data held out when ``early_stopping=True``
+        (of the blocks of rows, for data read from disk); a PCA start without
+        early stopping holds out as many rows, but at least 250 or a quarter
+        of them and at most 2 000.""",
     ),
     Param(
         "n_iter_no_change",
@@ -205,18 +212,26 @@ TRAINING_PARAMS = (
     ),
 )
 
-# Whether a new fit starts from PCA's solution and keeps it unless held-out
-# rows prefer the network (skae._pca_start); the plain, convolutional and
-# denoising autoencoders take it.
+# Whether a new fit starts as PCA's solution (skae._pca_start); the estimators
+# that take it say so (BaseAutoencoder._takes_pca_start).
 PCA_START = Param(
     "pca_start",
     True,
     ("boolean",),
     "bool",
-    """Start from PCA's solution and keep it unless held-out rows say the
-    network does better (``pca_start_`` says which was kept), so that the
-    default never reconstructs worse than PCA on your data. False: the
-    network alone, trained on all the rows. See :ref:`pca-start`.""",
+    """Start the network as PCA's solution: a fixed linear path holding
+    PCA's axes (fitted on ``X``) beside the encoder and the decoder, whose
+    output layers start at zero, so that the untrained network (epoch 0)
+    encodes and reconstructs as :class:`~sklearn.decomposition.PCA` does
+    and training learns what PCA misses. A fit holds rows out (early
+    stopping's split; without early stopping, ``validation_fraction`` of
+    the rows but at least 250 or a quarter of them, at most 2 000) and
+    keeps the epoch of lowest loss on them, epoch 0 counted
+    (``best_epoch_``; ``pca_start_`` says which). Needs the identity output:
+    ``output_activation="auto"`` then chooses ``"identity"`` for any data,
+    and ``"sigmoid"`` trains without a start. Not for your own ``encoder`` /
+    ``decoder``. False: the network alone, trained on all the rows (as in
+    skae 0.2). See :ref:`pca-start`.""",
 )
 
 # The parameters of one training run rather than of the model: a fit with
@@ -293,18 +308,19 @@ COMMON_ATTRIBUTES = (
     Attr(
         "validation_loss_curve_",
         "list of float or None",
-        """Validation loss after each epoch when the last ``fit`` had
-        ``early_stopping=True`` (NaN for earlier epochs trained without a
-        validation split, after ``warm_start``); None otherwise and after
-        :meth:`partial_fit`.""",
+        """Validation loss after each epoch, in the units of ``loss_curve_``,
+        when the last ``fit`` held rows out (``early_stopping=True``, or a PCA
+        start; NaN for earlier epochs trained without a validation split,
+        after ``warm_start``); None otherwise and after :meth:`partial_fit`.""",
     ),
     Attr(
         "best_epoch_",
         "int or None",
-        """With ``early_stopping=True``, the epoch (from 1, counted over all
-        of ``n_iter_``) whose weights the estimator holds: the last one of
-        the last ``fit`` that improved the validation loss by at least
-        ``tol``. None otherwise and after :meth:`partial_fit`.""",
+        """Where the last ``fit`` held rows out (``early_stopping=True``, or a
+        PCA start), the epoch whose weights the estimator holds: the one of
+        lowest validation loss, counted over all of ``n_iter_`` (0: the
+        weights training started from, PCA's solution under a PCA start).
+        None otherwise and after :meth:`partial_fit`.""",
     ),
     Attr(
         "stopped_early_",
@@ -319,8 +335,10 @@ COMMON_ATTRIBUTES = (
     Attr(
         "best_validation_loss_",
         "float or None",
-        """The validation loss of ``best_epoch_`` (``early_stopping=True``),
-        else None.""",
+        """The validation loss of ``best_epoch_``, in the units of
+        ``loss_curve_`` (the network's: ``X`` centred and divided by
+        ``scale_``): the loss the model returned has on the held-out rows.
+        None where ``best_epoch_`` is None.""",
     ),
     Attr("output_activation_", '{"sigmoid", "identity"}', "The output activation used."),
     Attr(

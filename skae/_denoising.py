@@ -15,12 +15,10 @@ from ._common_params import (
     COMMON_ATTRIBUTES,
     COMMON_PARAMS,
     OVERCOMPLETE_N_COMPONENTS,
-    PCA_START,
 )
 from ._corruption import NOISES
 from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import Param, declare
-from ._pca_start import PCA_START_ATTRIBUTES
 
 __all__ = ["DenoisingAutoencoder"]
 
@@ -55,12 +53,10 @@ NOISE_LEVEL = Param(
     NOISE,
     NOISE_LEVEL,
     ORDERED,
-    PCA_START,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
     attributes=(
         EXPLAINED_VARIANCE_RATIO,
-        *PCA_START_ATTRIBUTES,
         *IMAGE_ATTRIBUTES,
         *COMMON_ATTRIBUTES,
     ),
@@ -110,7 +106,6 @@ class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
         noise="gaussian",
         noise_level=0.3,
         ordered=False,
-        pca_start=True,
         architecture="dense",
         hidden_layer_sizes=(256, 128),
         image_shape=None,
@@ -144,7 +139,6 @@ class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
         self.noise = noise
         self.noise_level = noise_level
         self.ordered = ordered
-        self.pca_start = pca_start
         self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape

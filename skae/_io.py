@@ -68,10 +68,11 @@ FORMAT = "skae.model"
 # version 3 the set_output configuration ("output_config") and composites
 # (a "composite" file: a skops skeleton and one record per skae estimator).
 # A file of any readable version may lack parameters its class gained in
-# later releases: they take their defaults (each new parameter's default
-# keeps the behaviour of the releases before it), so adding a parameter
-# needs no change here. A parameter the class does not know is an error:
-# dropping it would change the model in silence. Bump FORMAT_VERSION only
+# later releases: they take their defaults where the default keeps the
+# behaviour of the releases before it, and the value in _LEGACY_VALUES where
+# it does not, so that a loaded model clones and refits as it was trained. A
+# parameter the class does not know is an error: dropping it would change the
+# model in silence. Bump FORMAT_VERSION only
 # when the layout of the file changes.
 FORMAT_VERSION = "3"
 READABLE_VERSIONS = ("1", "2", "3")
@@ -86,6 +87,9 @@ _PLACEHOLDER = "skae.estimator:"
 _MODULE_PARAMS = ("encoder", "decoder")
 
 _ESTIMATOR_CLASSES = {}
+# Parameters added with a default that changes training (0.3's pca_start=True):
+# the value a file without them was trained with.
+_LEGACY_VALUES = {"pca_start": False}
 
 
 def estimator_class_name(cls):
@@ -580,7 +584,10 @@ def _build_estimator(record, tensors, where, device, modules):
         )
     if device is not None:
         params["device"] = device
-    estimator = cls(**params)  # parameters the file lacks take their defaults
+    for param, value in _LEGACY_VALUES.items():
+        if param in cls._get_param_names() and param not in params:
+            params[param] = value
+    estimator = cls(**params)  # other parameters the file lacks take their defaults
     try:
         estimator.set_output(**output_config)
     except (AttributeError, TypeError, ValueError) as exc:

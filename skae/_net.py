@@ -18,8 +18,10 @@ and owns a training call from start to end: :meth:`AutoencoderNet.train_run`
 takes a :class:`TrainingRun` (epochs, rate, schedule, stopping rule), sets
 up its callbacks (:mod:`skae._callbacks`, :mod:`skae._schedules`), trains on
 from the current weights with skorch's ``partial_fit``, turns a Ctrl-C into
-the weights of the last completed (or best) epoch, and returns the epochs it
-ran; :meth:`~AutoencoderNet.snapshot` / :meth:`~AutoencoderNet.restore`
+the weights of the last completed (or best) epoch, keeps the epoch of
+lowest validation loss (the weights it started from counted, and kept
+unless a trained epoch beats them by a standard error), and returns
+what it ran (:class:`RunResult`); :meth:`~AutoencoderNet.snapshot` / :meth:`~AutoencoderNet.restore`
 undo a failed continued training. The loss terms live in
 :mod:`skae._losses`, the networks in :mod:`skae._nn`.
 """
@@ -41,11 +43,11 @@ from skorch.utils import noop, to_tensor
 
 from ._batches import (
     INFERENCE_BATCH_SIZE,
-    BlockBatches,
     BlockData,
     IndexBatches,
     PaddedTensorData,
     TensorData,
+    batches,
 )
 from ._callbacks import (
     BestValidationEpoch,
@@ -123,9 +125,6 @@ class TrainingRun:
     verbose : int
     callbacks : tuple, default=()
         The user's skorch callbacks, run after skae's.
-    keep_best_epoch : bool, default=False
-        End on the weights of the epoch with the lowest validation loss
-        without early stopping (:class:`~skae._callbacks.BestValidationEpoch`).
     """
 
     max_epochs: int
@@ -138,7 +137,6 @@ class TrainingRun:
     patience: int
     verbose: int
     callbacks: tuple = ()
-    keep_best_epoch: bool = False
 
     def callback_settings(self):
         """What the callbacks depend on: a run with the same settings carries on
@@ -151,7 +149,6 @@ class TrainingRun:
             self.patience,
             bool(self.verbose),
             self.schedule,
-            self.keep_best_epoch,
             *planned,
             *(id(cb) for cb in self.callbacks),
         )
@@ -163,7 +160,6 @@ class TrainingRun:
             patience=self.patience,
             threshold=self.threshold,
             threshold_mode="abs",
-            load_best=self.early_stopping,
             sink=print if self.verbose else noop,
         )
         scheduler = lr_schedule_callback(self.schedule, self.lr, self.n_steps)
@@ -172,11 +168,36 @@ class TrainingRun:
             # EarlyStopping ends training after.
             ("last_epoch_weights", LastEpochWeights()),
             ("early_stopping", stopper),
-            *([("best_epoch", BestValidationEpoch())] if self.keep_best_epoch else []),
+            # The one selection rule: the epoch of lowest validation loss.
+            ("best_epoch", BestValidationEpoch()),
             *([] if scheduler is None else [("lr_schedule", scheduler)]),
             *([("progress_bar", ProgressBar())] if self.verbose else []),
             *self.callbacks,
         ]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a training call did (:meth:`AutoencoderNet.train_run`).
+
+    Attributes
+    ----------
+    rows : list of dict
+        The history rows of the run's completed epochs.
+    best : int or None
+        With a validation split, the epoch whose weights the net holds,
+        counted from the run's start: 0 for the weights it started from,
+        ``k`` for the ``k``-th epoch of ``rows``. None without one.
+    best_loss : float or None
+        That epoch's validation loss.
+    interrupted : bool
+        Whether a Ctrl-C ended the run.
+    """
+
+    rows: list
+    best: int | None
+    best_loss: float | None
+    interrupted: bool
 
 
 class AutoencoderNet(NeuralNet):
@@ -201,6 +222,13 @@ class AutoencoderNet(NeuralNet):
     def train_run(self, train_data, valid_data, run):
         """Train on from the current weights, optimizer state and history.
 
+        With a validation split, the net ends on the weights of the epoch of
+        lowest validation loss, the weights it started from (epoch 0)
+        counted and kept unless that epoch beats them by more than one
+        standard error of the per-row difference: the one rule by which a
+        fit selects its model, with or without early stopping
+        (:class:`~skae._callbacks.BestValidationEpoch`).
+
         Parameters
         ----------
         train_data : TensorData or BlockData
@@ -210,16 +238,11 @@ class AutoencoderNet(NeuralNet):
 
         Returns
         -------
-        rows : list of dict
-            The history rows of this run's completed epochs.
-        best : int or None
-            With early stopping or ``run.keep_best_epoch``, the position
-            (1-based) in ``rows`` of the epoch whose weights the net holds;
-            else None.
-        interrupted : bool
-            Whether a Ctrl-C ended the run. The net then holds the weights
-            of the last completed epoch (with early stopping, of the best),
-            as an uninterrupted run would end.
+        result : RunResult
+            The epochs run, the one kept and whether a Ctrl-C ended the run.
+            After a Ctrl-C the net holds the weights an uninterrupted run
+            would end on, over the completed epochs: the best one with a
+            validation split, else the last.
 
         Raises
         ------
@@ -238,7 +261,11 @@ class AutoencoderNet(NeuralNet):
             self.callbacks = run.make_callbacks()
             self.initialize_callbacks()
             self.callback_settings_ = run.callback_settings()
+        callbacks = dict(self.callbacks_)
         n_before = len(self.history)
+        best = callbacks["best_epoch"]
+        if valid_data is not None:
+            best.start_from(n_before, self.validation_losses(valid_data), self)
         interrupted = False
         with interrupt_on_sigint():
             try:
@@ -248,26 +275,36 @@ class AutoencoderNet(NeuralNet):
             finally:
                 # The fitted net must not keep the training data alive.
                 self.train_split = None
-        callbacks = dict(self.callbacks_)
         if interrupted:
             checkpoint = callbacks["last_epoch_weights"].checkpoint_
             if checkpoint is None:
+                best.forget()
                 raise KeyboardInterrupt("fit interrupted in its first epoch: nothing was kept.")
             n_history, weights = checkpoint
-            best_weights = callbacks["early_stopping"].best_model_weights_
-            if run.early_stopping and best_weights is not None:
-                weights = best_weights
-            self.module_.load_state_dict(weights)
             del self.history[n_history:]  # the interrupted epoch's partial row
+            if valid_data is None:
+                self.module_.load_state_dict(weights)
+            else:
+                best.on_train_end(self)  # loads the best epoch so far
         rows = list(self.history[n_before:])
-        # skorch numbers epochs by their row in the history.
-        if run.early_stopping:
-            best = int(callbacks["early_stopping"].best_epoch_) - n_before
-        elif run.keep_best_epoch and callbacks["best_epoch"].kept_epoch_ is not None:
-            best = callbacks["best_epoch"].kept_epoch_ - n_before
-        else:
-            best = None
-        return rows, best, interrupted
+        if valid_data is None:
+            return RunResult(rows, None, None, interrupted)
+        best.prefer_start(self, self.validation_losses(valid_data))
+        best.forget()
+        epoch, loss = best.kept_
+        return RunResult(rows, epoch - n_before, loss, interrupted)
+
+    def validation_losses(self, valid_data):
+        """The per-row loss of the current weights on ``valid_data``: an
+        ndarray of float64 whose mean is an epoch's ``valid_loss``."""
+        losses = []
+        self.module_.eval()
+        with torch.no_grad():
+            for Xi, yi in self.get_iterator(valid_data, training=False):
+                output = self.module_(to_tensor(Xi, device=self.device))
+                target = to_tensor(yi, device=self.device)
+                losses.append(self.criterion_.per_sample(output, target).double().cpu())
+        return torch.cat(losses).numpy()
 
     def snapshot(self):
         """What a training call changes: weights, optimizer state, history length."""
@@ -300,9 +337,7 @@ class AutoencoderNet(NeuralNet):
         if isinstance(dataset, PaddedTensorData):
             return IndexBatches(dataset, INFERENCE_BATCH_SIZE, pad=True)
         batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
-        if isinstance(dataset, BlockData):
-            return BlockBatches(dataset, batch_size, shuffle=training)
-        return IndexBatches(dataset, batch_size, shuffle=training)
+        return batches(dataset, batch_size, shuffle=training)
 
     def train_step_single(self, batch, **fit_params):
         if self.corruption is not None:
