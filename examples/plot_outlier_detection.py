@@ -14,7 +14,7 @@ Here the normal rows are scikit-learn's 8 x 8 digits other than 7, and 2 %
 of the training rows are 7s that slipped in: ``contamination=0.02``. The
 detector flags rows of the test set; its ROC AUC at ranking the 7s above the
 other digits is compared with IsolationForest's and with PCA's
-reconstruction error. :class:`skae.outliers.ReconstructionErrorDisplay` then
+reconstruction error. :class:`skae.plotting.ReconstructionErrorDisplay` then
 shows why the oddest test image was flagged, and which features make a
 malignant tumour odd among benign ones in the breast-cancer table.
 
@@ -34,7 +34,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderOutlierDetector
-from skae.outliers import ReconstructionErrorDisplay
+from skae.plotting import ReconstructionErrorDisplay
 
 digits = load_digits()
 X, y = digits.data / 16.0, digits.target

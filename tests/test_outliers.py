@@ -25,7 +25,8 @@ from skae import (
     VariationalAutoencoder,
 )
 from skae.metrics import reconstruction_error
-from skae.outliers import ReconstructionErrorDisplay, default_n_components
+from skae.outliers import default_n_components
+from skae.plotting import ReconstructionErrorDisplay
 
 matplotlib.use("Agg")
 
