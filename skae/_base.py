@@ -215,7 +215,11 @@ class BaseAutoencoder(
         this model on the held-out rows."""
         all_rows = training_data(X, Xn, self._normalize, n_valid=0, split_seed=None)[0]
         self.pca_explained_variance_ratio_ = start_from_pca(
-            self.net_.module_, all_rows, X.shape[1], self.n_components
+            self.net_.module_,
+            all_rows,
+            X.shape[1],
+            self.n_components,
+            logits=self.output_activation_ == "sigmoid",
         )
         self.best_validation_loss_ = float(np.mean(self.net_.validation_losses(valid_data)))
 
@@ -242,36 +246,33 @@ class BaseAutoencoder(
         Xn_head : ndarray of shape (<= 2, n_features)
             The first rows, to check your own encoder / decoder on.
         """
-        # "auto" takes the identity output a PCA start needs (skae._pca_start).
-        requested = self.output_activation
-        if requested == "auto" and self._starts_from_pca(resolved=False):
-            requested = "identity"
         if isinstance(X, (ChunkedRows, SparseRows)):
             # Data larger than memory: one pass validates it and gives the
             # scaling statistics; training reads it again, block by block.
             # Sparse data: the statistics come from the sparse matrix, and
             # training densifies one batch of rows at a time.
             stats = X.scan()
-            self.output_activation_, self.mean_, self.scale_ = Scaling.fit(X, requested, stats)
+            self.output_activation_, self.mean_, self.scale_ = Scaling.fit(
+                X, self.output_activation, stats
+            )
             Xn_range = self._normalize(np.stack([stats.min, stats.max]))
             return self._network_input(X), Xn_range, self._normalize(X.read(0, min(2, X.shape[0])))
-        self.output_activation_, self.mean_, self.scale_ = Scaling.fit(X, requested)
+        self.output_activation_, self.mean_, self.scale_ = Scaling.fit(X, self.output_activation)
         # The one float32 copy of the training data fit holds; the training
         # and validation splits index into it.
         Xn = self._normalize(X)
         return Xn, Xn, Xn[:2]
 
-    def _starts_from_pca(self, *, resolved=True):
+    def _starts_from_pca(self):
         """Whether this fit starts from PCA's solution: the estimator takes the
-        start (``_takes_pca_start``), ``pca_start=True``, the built-in
-        network, and (once chosen) an identity output."""
-        takes = (
+        start (``_takes_pca_start``), ``pca_start=True`` and the built-in
+        network."""
+        return bool(
             self._takes_pca_start
             and self.pca_start
             and self.encoder is None
             and self.decoder is None
         )
-        return bool(takes and (not resolved or self.output_activation_ == "identity"))
 
     def _build_net(self, train_data, n_features, Xn_range, Xn_head, device):
         """The network (with the PCA start where it applies) and its skorch net,
@@ -285,14 +286,14 @@ class BaseAutoencoder(
                 self.n_components,
                 n_features,
             )
+        sigmoid = self.output_activation_ == "sigmoid"
         if self._takes_pca_start:
             self.pca_start_ = self.pca_explained_variance_ratio_ = None
         if self._starts_from_pca():
             self.pca_explained_variance_ratio_ = start_from_pca(
-                module, train_data, n_features, self.n_components
+                module, train_data, n_features, self.n_components, logits=sigmoid
             )
             self.pca_start_ = "start"
-        sigmoid = self.output_activation_ == "sigmoid"
         self.reconstruction_loss_ = "binary_crossentropy" if sigmoid else "squared_error"
         net = make_net(
             self,

@@ -50,12 +50,11 @@ TRAINING_PARAMS = (
         (StrOptions({"auto", "sigmoid", "identity"}),),
         '{"auto", "sigmoid", "identity"}',
         """``"sigmoid"``: outputs in [0, 1] trained with binary cross-entropy
-        (needs ``X`` in [0, 1]; no PCA start); ``"identity"``: unbounded
-        outputs trained with the squared error on centred and scaled inputs
-        (``mean_``, ``scale_``). ``"auto"`` picks ``"identity"`` where the
-        fit starts from PCA (``pca_start=True``), else ``"sigmoid"`` when the
-        training data lies in [0, 1] and ``"identity"`` otherwise;
-        ``output_activation_`` holds the choice. See :ref:`scaling-inputs`.""",
+        (needs ``X`` in [0, 1]); ``"identity"``: unbounded outputs trained
+        with the squared error on centred and scaled inputs (``mean_``,
+        ``scale_``). ``"auto"`` picks ``"sigmoid"`` when the training data
+        lies in [0, 1], else ``"identity"``, and ``output_activation_`` holds
+        the choice. See :ref:`scaling-inputs`.""",
     ),
     Param(
         "max_epochs",
@@ -219,19 +218,18 @@ PCA_START = Param(
     True,
     ("boolean",),
     "bool",
-    """Start the network as PCA's solution: a fixed linear path holding
-    PCA's axes (fitted on ``X``) beside the encoder and the decoder, whose
-    output layers start at zero, so that the untrained network (epoch 0)
-    encodes and reconstructs as :class:`~sklearn.decomposition.PCA` does
-    and training learns what PCA misses. A fit holds rows out (early
-    stopping's split; without early stopping, ``validation_fraction`` of
-    the rows but at least 250 or a quarter of them, at most 2 000) and
-    keeps the epoch of lowest loss on them, epoch 0 counted
-    (``best_epoch_``; ``pca_start_`` says which). Needs the identity output:
-    ``output_activation="auto"`` then chooses ``"identity"`` for any data,
-    and ``"sigmoid"`` trains without a start. Not for your own ``encoder`` /
-    ``decoder``. False: the network alone, trained on all the rows (as in
-    skae 0.2). See :ref:`pca-start`.""",
+    """Start the network as PCA's solution: a fixed path holding PCA's
+    mean and axes (fitted on the training rows) beside the encoder and the
+    decoder, whose output layers start at zero, so that the untrained
+    network (epoch 0) encodes and reconstructs as
+    :class:`~sklearn.decomposition.PCA` does (clipped to [0, 1] for
+    sigmoid outputs) and training learns what PCA misses. A fit holds rows
+    out (early stopping's split; without early stopping,
+    ``validation_fraction`` of the rows but at least 250 or a quarter of
+    them, at most 2 000) and keeps the epoch of lowest loss on them, epoch
+    0 counted (``best_epoch_``; ``pca_start_`` says which). Not for your own
+    ``encoder`` / ``decoder``. False: the network alone, trained on all the
+    rows (as in skae 0.2). See :ref:`pca-start`.""",
 )
 
 # The parameters of one training run rather than of the model: a fit with

@@ -119,12 +119,16 @@ class AutoencoderModule(nn.Module):
 class PCAPath(nn.Module):
     """A fixed linear encoder and decoder: PCA's, beside a network's (skip path).
 
-    ``encode(x) = x @ components.T`` and ``decode(z) = z @ components``
-    for rows ``x`` already centred and scaled as the network sees them: with
-    PCA's principal axes as ``components`` (orthonormal rows), these are
-    PCA's ``transform`` and ``inverse_transform`` in the network's units.
-    ``components`` is a buffer: saved with the weights, never trained; the
-    network beside the path learns what PCA misses.
+    ``encode(x) = (x - mean) @ components.T`` and ``decode(z) = z @
+    components + mean``, for rows ``x`` as the network sees them: with PCA's
+    mean and principal axes (orthonormal rows), these are PCA's
+    ``transform`` and ``inverse_transform`` in the network's units. With
+    ``logits=True`` (a network whose output goes through a sigmoid, for data
+    in [0, 1]), ``decode`` returns the logit of PCA's reconstruction clipped
+    to ``[EPS, 1 - EPS]``, so that the sigmoid of it is PCA's reconstruction
+    kept in [0, 1]. ``mean`` and ``components`` are buffers: saved with the
+    weights, never trained; the network beside the path learns what PCA
+    misses.
 
     Parameters
     ----------
@@ -132,17 +136,27 @@ class PCAPath(nn.Module):
         Width of the rows.
     n_components : int
         Width of the code; rows of ``components`` beyond PCA's rank stay 0.
+    logits : bool, default=False
+        Decode to logits (sigmoid outputs) rather than to values.
     """
 
-    def __init__(self, n_features, n_components):
+    #: Reconstructions are clipped to [EPS, 1 - EPS] before their logit.
+    EPS = 1e-3
+
+    def __init__(self, n_features, n_components, logits=False):
         super().__init__()
+        self.logits = logits
         self.register_buffer("components", torch.zeros(n_components, n_features))
+        self.register_buffer("mean", torch.zeros(n_features))
 
     def encode(self, x):
-        return x @ self.components.T
+        return (x - self.mean) @ self.components.T
 
     def decode(self, z):
-        return z @ self.components
+        out = z @ self.components + self.mean
+        if self.logits:
+            out = torch.logit(out.clamp(self.EPS, 1 - self.EPS))
+        return out
 
 
 class NestedDropout(nn.Module):

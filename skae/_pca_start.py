@@ -13,20 +13,20 @@ convolutional autoencoders) builds its network as PCA plus a residual:
    over the batches above ``MAX_COVARIANCE_FEATURES`` features -- the same
    for in-memory, sparse and out-of-core data, which are all read through
    :func:`skae._batches.batches`;
-2. puts it in the network as a fixed linear path beside the encoder and
-   the decoder (:class:`skae._nn.PCAPath`) and zeroes the last layer of
-   both, so that the untrained network (epoch 0) encodes and reconstructs
-   exactly as PCA does, and training learns what PCA misses.
+2. puts it in the network as a fixed path beside the encoder and the
+   decoder (:class:`skae._nn.PCAPath`) and zeroes the last layer of both, so
+   that the untrained network (epoch 0) encodes and reconstructs exactly as
+   PCA does, and training learns what PCA misses. For sigmoid outputs (data
+   in [0, 1], trained with binary cross-entropy) the path decodes to the
+   logit of PCA's reconstruction clipped to the unit interval: epoch 0 is
+   PCA kept in [0, 1].
 
 Nothing here chooses between models: the fit's one selection rule, the
 epoch of lowest validation loss with epoch 0 counted
 (:class:`skae._callbacks.BestValidationEpoch`), keeps PCA's solution where
 no trained epoch does better on the held-out rows; the fit then refits that
 start on all its rows (:meth:`skae._base.BaseAutoencoder._refit_start`), so
-that the model is PCA of ``X``. The start needs an
-identity output (a linear path before a sigmoid is not PCA):
-``output_activation="auto"`` then resolves to ``"identity"`` for every
-data, and an explicit ``"sigmoid"`` trains without a start.
+that the model is PCA of ``X``.
 """
 
 from __future__ import annotations
@@ -56,12 +56,12 @@ PCA_START_ATTRIBUTES = (
         """What the PCA start (``pca_start``) gave: ``"pca"``, no trained
         epoch had a lower validation loss than the untrained network
         (``best_epoch_ == 0``), which reconstructs as
-        :class:`~sklearn.decomposition.PCA` fitted on ``X`` does;
+        :class:`~sklearn.decomposition.PCA` fitted on ``X`` does (clipped to
+        [0, 1] for ``output_activation_ == "sigmoid"``);
         ``"network"``, a trained epoch did (``best_epoch_ >= 1``);
         ``"start"``, the network started from PCA and no rows were held out
         (:meth:`partial_fit`). None without a start: ``pca_start=False``,
-        your own ``encoder`` / ``decoder``, ``output_activation="sigmoid"``,
-        a model file from before 0.3.""",
+        your own ``encoder`` / ``decoder``, a model file from before 0.3.""",
     ),
     Attr(
         "pca_explained_variance_ratio_",
@@ -162,15 +162,16 @@ def _last_layer(part):
     return last
 
 
-def start_from_pca(module, rows, n_features, n_components):
+def start_from_pca(module, rows, n_features, n_components, *, logits=False):
     """Make ``module`` start as PCA of ``rows``.
 
     Adds a :class:`~skae._nn.PCAPath` holding PCA's axes and zeroes the last
     layer of the module's encoder and decoder: until training changes them,
     ``module.encode`` gives PCA's scores and ``module.decode`` PCA's
-    reconstruction (rows in the network's units are centred, so the path
-    needs no mean). Draws no random numbers: the network's other weights are
-    those it would have without the start.
+    reconstruction (for ``logits``, the logit of it clipped to the unit
+    interval: a sigmoid output then reconstructs as PCA does, kept in [0,
+    1]). Draws no random numbers: the network's other weights are those it
+    would have without the start.
 
     Parameters
     ----------
@@ -180,17 +181,21 @@ def start_from_pca(module, rows, n_features, n_components):
     rows : TensorData or BlockData
         The rows in the network's units.
     n_features, n_components : int
+    logits : bool, default=False
+        The module's output goes through a sigmoid (``output_activation_ ==
+        "sigmoid"``): the path decodes to logits.
 
     Returns
     -------
     explained_variance_ratio : ndarray of shape (n_components,)
     """
-    _, components, ratio = fit_pca(
+    mean, components, ratio = fit_pca(
         _network_rows(rows, n_features), len(rows), n_features, n_components
     )
-    module.pca_path = PCAPath(n_features, n_components)
+    module.pca_path = PCAPath(n_features, n_components, logits=logits)
     with torch.no_grad():
         module.pca_path.components.copy_(torch.from_numpy(components))
+        module.pca_path.mean.copy_(torch.from_numpy(mean))
         for part in (module.encoder, module.decoder):
             layer = _last_layer(part)
             layer.weight.zero_()
@@ -206,4 +211,5 @@ def attach(estimator, module, n_features):
     rebuilt without the path, as it was.
     """
     if getattr(estimator, "pca_start_", None) is not None:
-        module.pca_path = PCAPath(n_features, estimator.n_components_)
+        logits = estimator.output_activation_ == "sigmoid"
+        module.pca_path = PCAPath(n_features, estimator.n_components_, logits=logits)

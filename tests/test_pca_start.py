@@ -104,12 +104,8 @@ def test_untrained_network_reconstructs_as_pca_of_the_training_rows(make):
             X, X, lambda r: r, n_valid=n_valid, split_seed=torch_seed(est.random_state)
         )
         X_train = X[train.indices.numpy()]
-    # PCA's axes of the training rows, centred at the mean of all rows (the
-    # network's units, in which the path needs no mean).
-    axes = PCA(3).fit(X_train).components_
-    mean = X.mean(axis=0)
-    expected = mean + (X - mean) @ axes.T @ axes
-    np.testing.assert_allclose(initial, expected, rtol=1e-4, atol=1e-4)
+    # PCA of the training rows, in the scaling of all rows.
+    np.testing.assert_allclose(initial, pca_reconstruction(X_train, 3, X), rtol=1e-4, atol=1e-4)
     assert est.pca_start_ in ("pca", "network")
 
 
@@ -154,28 +150,34 @@ def test_never_worse_than_pca_on_the_held_out_rows():
     assert np.mean((est.reconstruct(X_valid) - X_valid) ** 2) <= pca * (1 + 1e-4)
 
 
-def test_explicit_sigmoid_output_is_kept():
-    """An explicit output_activation="sigmoid" trains the sigmoid network: no
-    start, outputs in [0, 1], a cross-entropy loss curve."""
-    U = np.random.default_rng(0).uniform(size=(200, 16))
-    est = AutoencoderTransformer(
-        2, output_activation="sigmoid", max_epochs=3, random_state=0
-    ).fit(U)
-    assert est.output_activation_ == "sigmoid"
-    assert est.reconstruction_loss_ == "binary_crossentropy"
-    assert est.pca_start_ is None and est.pca_explained_variance_ratio_ is None
-    assert est.best_epoch_ is None and est.validation_loss_curve_ is None
-    R = est.reconstruct(U)
-    assert R.min() >= 0.0 and R.max() <= 1.0
-    assert min(est.loss_curve_) > 0.5  # cross-entropy of uniform pixels, not a squared error
+def test_sigmoid_output_starts_as_pca_clipped_to_the_unit_interval():
+    """Data in [0, 1] keeps the sigmoid output and its cross-entropy (an
+    explicit output_activation is never replaced); the start's path decodes
+    to the logit of PCA's reconstruction, so epoch 0 is PCA clipped to [0, 1]."""
+    U = np.random.default_rng(0).beta(0.5, 0.5, size=(300, 16))
+    for output_activation in ("auto", "sigmoid"):
+        est, initial = initial_reconstruction(
+            lambda cb, o=output_activation: AutoencoderTransformer(
+                2, output_activation=o, max_epochs=3, random_state=0, callbacks=cb
+            ),
+            U,
+        )
+        assert est.output_activation_ == "sigmoid"
+        assert est.reconstruction_loss_ == "binary_crossentropy"
+        X_train, _ = split_rows(est, U)
+        eps = skae._nn.PCAPath.EPS
+        expected = np.clip(pca_reconstruction(X_train, 2, U), eps, 1 - eps)
+        np.testing.assert_allclose(initial, expected, rtol=1e-4, atol=1e-5)
+        R = est.reconstruct(U)
+        assert R.min() >= 0.0 and R.max() <= 1.0
+        assert est.pca_start_ in ("pca", "network")
 
 
-def test_auto_output_on_unit_interval_data_takes_the_start():
+def test_identity_output_on_unit_interval_data_is_kept():
     U = np.random.default_rng(0).uniform(size=(200, 16))
-    est = AutoencoderTransformer(2, max_epochs=3, random_state=0).fit(U)
-    assert est.output_activation_ == "identity" and est.pca_start_ in ("pca", "network")
-    alone = AutoencoderTransformer(2, pca_start=False, max_epochs=3, random_state=0).fit(U)
-    assert alone.output_activation_ == "sigmoid"
+    est = AutoencoderTransformer(2, output_activation="identity", max_epochs=3, random_state=0)
+    est.fit(U)
+    assert est.output_activation_ == "identity" and est.reconstruction_loss_ == "squared_error"
 
 
 def test_wide_denoiser_outside_unit_interval_denoises():
