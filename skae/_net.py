@@ -56,6 +56,7 @@ from ._callbacks import (
     PlainPrintLog,
 )
 from ._schedules import lr_schedule_callback
+from ._threads import torch_threads
 
 # The function ``infer`` applies while ``apply_batched`` runs, per thread and
 # per net: two threads may transform with one fitted estimator at once.
@@ -269,7 +270,10 @@ class AutoencoderNet(NeuralNet):
         interrupted = False
         with interrupt_on_sigint():
             try:
-                self.partial_fit(train_data)
+                with torch_threads(
+                    self.module_, train_data, run.batch_size, training=True, device=self.device
+                ):
+                    self.partial_fit(train_data)
             except TrainingInterrupted:
                 interrupted = True
             finally:
@@ -393,7 +397,7 @@ class AutoencoderNet(NeuralNet):
             ``fn``'s outputs for every row, on the host, in evaluation mode
             and without gradients.
         """
-        with self._inferring(fn):
+        with self._inferring(fn), torch_threads(fn, X, INFERENCE_BATCH_SIZE, device=self.device):
             outputs = list(self.forward_iter(PaddedTensorData(X), training=False))
         if not outputs:
             return X.new_empty((0,))
