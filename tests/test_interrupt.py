@@ -75,7 +75,6 @@ def test_interrupted_fit_warns_keeps_the_completed_epochs_and_propagates(X):
         lr_schedule="constant",
         random_state=0,
         callbacks=[SigintDuringEpoch(3)],
-        pca_start=False,  # a completed fit would also hold rows out and choose
     )
     with pytest.raises(KeyboardInterrupt), pytest.warns(ConvergenceWarning, match="interrupted"):
         ae.fit(X)
@@ -88,10 +87,14 @@ def test_interrupted_fit_warns_keeps_the_completed_epochs_and_propagates(X):
         batch_size=50,
         lr_schedule="constant",
         random_state=0,
-        pca_start=False,
     ).fit(X)
     np.testing.assert_array_equal(ae.transform(X), two_epochs.transform(X))
     np.testing.assert_array_equal(ae.loss_curve_, two_epochs.loss_curve_)
+    # Both held out the same rows and kept the same epoch of the two.
+    np.testing.assert_array_equal(ae.validation_loss_curve_, two_epochs.validation_loss_curve_)
+    assert ae.best_epoch_ == two_epochs.best_epoch_
+    assert ae.pca_start_ == two_epochs.pca_start_
+    assert ae.best_validation_loss_ == two_epochs.best_validation_loss_
 
 
 def test_interrupt_in_the_first_epoch_leaves_no_fitted_state(X):

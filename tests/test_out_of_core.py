@@ -27,7 +27,7 @@ from skae import (
 )
 from skae._batches import BlockBatches, BlockData
 from skae._chunked import ChunkedRows, is_out_of_core
-from skae._training import training_data
+from skae._training import n_held_out, training_data
 
 FAST = {"hidden_layer_sizes": (16,), "max_epochs": 3, "random_state": 0, "device": "cpu"}
 N_ROWS, N_FEATURES = 600, 64
@@ -140,12 +140,21 @@ def test_fit_on_disk(source, X):
     assert -est.score(X) < 1.25 * -reference.score(X)
 
 
-def test_one_chunk_fits_as_in_memory(tmp_path, X):
+@pytest.mark.parametrize(
+    "make",
+    [lambda: SparseAutoencoder(4, **FAST), lambda: VariationalAutoencoder(3, **FAST)],
+    ids=["sparse", "vae"],
+)
+def test_one_chunk_fits_as_in_memory(tmp_path, X, make):
     """Data that fits in one chunk and one shuffle buffer trains on the same
-    batches as in memory: the same model, bit for bit (without the PCA start,
-    which holds out blocks on disk, rows in memory)."""
-    est = AutoencoderTransformer(4, pca_start=False, **FAST).fit(_npy(tmp_path, X))
-    reference = AutoencoderTransformer(4, pca_start=False, **FAST).fit(X)
+    batches as in memory: the same model, bit for bit.
+
+    Shown with estimators that train on every row: a fit with the PCA start
+    (AutoencoderTransformer's default) holds out whole blocks of rows on disk
+    but single rows in memory, so its two fits train on different rows
+    (test_fit_on_disk compares those by their reconstruction error)."""
+    est = make().fit(_npy(tmp_path, X))
+    reference = make().fit(X)
     assert all(torch.equal(a, b) for a, b in zip(_weights(est), _weights(reference), strict=True))
     assert est.loss_curve_ == reference.loss_curve_
 
@@ -310,10 +319,11 @@ def test_partial_fit_one_chunk_as_in_memory(tmp_path, X):
 
 @pytest.mark.usefixtures("small_chunks")
 def test_partial_fit_sigmoid_range_on_disk(tmp_path, X):
-    # pca_start=False: the sigmoid network, not PCA's solution, is kept.
-    est = AutoencoderTransformer(4, pca_start=False, **FAST).fit(_npy(tmp_path, X))
+    # An estimator without the PCA start: "auto" chooses the sigmoid output
+    # for data on disk in [0, 1], and a later batch outside it is refused.
+    est = DenoisingAutoencoder(4, **FAST).fit(_npy(tmp_path, X))
     assert est.output_activation_ == "sigmoid"
-    with pytest.raises(ValueError, match=r"values in \[0, 2\]"):
+    with pytest.raises(ValueError, match=r"values in \[0, 2\].*output_activation='auto'"):
         est.partial_fit(_npy(tmp_path, 2 * X))
 
 
@@ -330,12 +340,15 @@ def test_early_stopping_on_disk(source, X):
         4,
         early_stopping=True,
         n_iter_no_change=2,
-        pca_start=False,  # which may keep the start (best_epoch_ 0)
         **{**FAST, "max_epochs": 6},
     ).fit(source(X))
     assert len(est.validation_loss_curve_) == est.n_iter_
     assert np.all(np.isfinite(est.validation_loss_curve_))
-    assert 1 <= est.best_epoch_ <= est.n_iter_
+    # The epoch kept: the start (epoch 0, PCA) or a trained one.
+    assert 0 <= est.best_epoch_ <= est.n_iter_
+    assert est.pca_start_ == ("pca" if est.best_epoch_ == 0 else "network")
+    if est.best_epoch_ >= 1:
+        assert est.best_validation_loss_ == est.validation_loss_curve_[est.best_epoch_ - 1]
 
 
 @pytest.mark.usefixtures("small_chunks")
@@ -344,7 +357,9 @@ def test_early_stopping_holds_out_whole_blocks(tmp_path, X):
     seed; the training split is the others."""
     est = AutoencoderTransformer(4, validation_fraction=0.2, **FAST)
     rows = ChunkedRows(_npy(tmp_path, X), est)
-    split = {"early": True, "validation_fraction": 0.2, "split_seed": 0}
+    n_valid = n_held_out(N_ROWS, early=True, select=True, validation_fraction=0.2)
+    assert n_valid == 120
+    split = {"n_valid": n_valid, "split_seed": 0}
     train, valid = training_data(rows, None, np.asarray, **split)
     blocks = _chunked.blocks(N_ROWS, N_FEATURES)
     assert len(blocks) == 100  # 6 rows each
@@ -353,6 +368,12 @@ def test_early_stopping_holds_out_whole_blocks(tmp_path, X):
     assert len(train) + len(valid) == N_ROWS and len(valid) == 120
     again, _ = training_data(rows, None, np.asarray, **split)
     np.testing.assert_array_equal(again.blocks, train.blocks)
+    # The PCA start without early stopping holds out a quarter of the rows
+    # (fewer than 250): 150 rows, 25 whole blocks.
+    n_valid = n_held_out(N_ROWS, early=False, select=True, validation_fraction=0.1)
+    train, valid = training_data(rows, None, np.asarray, n_valid=n_valid, split_seed=0)
+    assert n_valid == 150 and len(valid.blocks) == 25 and len(valid) == 150
+    assert len(train) + len(valid) == N_ROWS
 
 
 # ------------------------------------------------------------ training batches

@@ -63,18 +63,25 @@ def test_optimizer_params_reach_sgd(X):
         optimizer="sgd",
         optimizer_params={"momentum": 0.9},
         lr_schedule="constant",  # the optimizer ends at lr, not annealed
-        pca_start=False,  # the network's training, never PCA's solution
         **FAST,
     ).fit(X)
     assert isinstance(est.net_.optimizer_, torch.optim.SGD)
     assert _param_group(est)["momentum"] == 0.9
     assert _param_group(est)["lr"] == est.lr_ == 1e-3
-    plain = AutoencoderTransformer(
-        2, hidden_layer_sizes=(8,), optimizer="sgd", pca_start=False, **FAST
-    ).fit(X)
+    plain = AutoencoderTransformer(2, hidden_layer_sizes=(8,), optimizer="sgd", **FAST).fit(X)
     assert _param_group(plain)["momentum"] == 0
-    # The momentum changes the training.
-    assert not np.array_equal(est.transform(X), plain.transform(X))
+
+    # The momentum is used (SGD keeps a momentum buffer per parameter only
+    # with one) and changes the training: its losses (the model kept may be
+    # either fit's start, PCA, after two epochs at this rate).
+    def momentum_buffers(est):
+        state = est.net_.optimizer_.state.values()
+        return [s["momentum_buffer"] for s in state if s.get("momentum_buffer") is not None]
+
+    assert len(momentum_buffers(est)) == len(list(est.net_.module_.parameters()))
+    assert momentum_buffers(plain) == []
+    assert len(est.loss_curve_) == len(plain.loss_curve_) == 2
+    assert est.loss_curve_ != plain.loss_curve_
 
 
 def test_optimizer_params_reach_adam_and_a_torch_class(X):

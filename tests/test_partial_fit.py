@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -83,7 +84,11 @@ def test_first_call_builds_the_model_and_each_call_is_one_epoch(make_ae, chunks)
     assert not hasattr(ae, "net_")
     ae.partial_fit(chunks[0])
     assert ae.n_iter_ == 1 and len(ae.loss_curve_) == 1
-    assert ae.output_activation_ == "sigmoid" and ae.n_features_in_ == 64
+    assert ae.n_features_in_ == 64
+    # The output activation fit chooses on this batch, and a start from PCA of
+    # the batch (no rows held out).
+    assert ae.output_activation_ == make_ae().fit(chunks[0]).output_activation_
+    assert ae.pca_start_ == "start"
     assert ae.validation_loss_curve_ is None
     assert ae.best_epoch_ is None and ae.best_validation_loss_ is None
     for i, chunk in enumerate(chunks[1:], start=2):
@@ -92,12 +97,18 @@ def test_first_call_builds_the_model_and_each_call_is_one_epoch(make_ae, chunks)
     assert ae.transform(chunks[0]).shape == (200, 4)
 
 
-def test_first_call_is_one_epoch_of_fit(make_ae, chunks):
+@pytest.mark.parametrize("cls", [SparseAutoencoder, VariationalAutoencoder])
+def test_first_call_is_one_epoch_of_fit(cls, chunks):
     # Same seed, same initial weights and batch order: bit for bit, against a
-    # fit at the constant rate partial_fit trains at (fit warms up), on all
-    # the rows (a PCA start would hold some out).
-    one = make_ae().partial_fit(chunks[0])
-    fitted = make_ae(max_epochs=1, lr_schedule="constant", pca_start=False).fit(chunks[0])
+    # fit at the constant rate partial_fit trains at (fit warms up). Shown
+    # for estimators whose fit trains on all the rows: a fit with the PCA
+    # start (AutoencoderTransformer's default) holds some out, which
+    # partial_fit does not (test_pca_start.py tests its first call).
+    def make(**params):
+        return cls(n_components=4, hidden_layer_sizes=(32,), random_state=0, **params)
+
+    one = make().partial_fit(chunks[0])
+    fitted = make(max_epochs=1, lr_schedule="constant").fit(chunks[0])
     assert _same_weights(_weights(one), _weights(fitted))
     assert one.loss_curve_ == fitted.loss_curve_
 
@@ -150,7 +161,7 @@ def test_a_pickled_estimator_continues_like_the_original(make_ae, chunks):
 
 
 def test_later_sigmoid_batch_outside_unit_interval_raises(make_ae, chunks):
-    ae = make_ae().partial_fit(chunks[0])
+    ae = make_ae(output_activation="sigmoid").partial_fit(chunks[0])
     state = _state(ae)
     with pytest.raises(ValueError, match=r"output_activation_='sigmoid'.*\[0, 1\]"):
         ae.partial_fit(chunks[1] * 16.0)
@@ -222,9 +233,7 @@ def test_partial_fit_over_chunks_approaches_fit(make_ae, digits01):
     X = X[np.random.default_rng(0).permutation(len(X))]
     X_train, X_test = X[:1500], X[1500:]
     n_epochs = 10
-    # The network alone, as partial_fit trains it on data in [0, 1] (a fit
-    # with pca_start may keep PCA's solution).
-    fitted = make_ae(n_components=8, max_epochs=n_epochs, tol=0.0, pca_start=False).fit(X_train)
+    fitted = make_ae(n_components=8, max_epochs=n_epochs, tol=0.0).fit(X_train)
     assert fitted.n_iter_ == n_epochs
     ae = make_ae(n_components=8)
     chunks = np.array_split(np.arange(len(X_train)), 5)
@@ -235,7 +244,13 @@ def test_partial_fit_over_chunks_approaches_fit(make_ae, digits01):
             after_one_pass = -ae.score(X_test)
     assert ae.n_iter_ == n_epochs * len(chunks)
     error, fit_error = -ae.score(X_test), -fitted.score(X_test)
-    assert error < 0.7 * after_one_pass
+    # partial_fit starts from PCA of its first chunk, about PCA's error after
+    # one pass: the later passes improve on it, beyond PCA fitted on every
+    # training row, and come close to fit.
+    pca = PCA(8).fit(X_train)
+    pca_error = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
+    assert error < 0.95 * after_one_pass
+    assert error < 0.95 * pca_error
     assert error < 1.3 * fit_error
 
 
@@ -335,12 +350,29 @@ def test_warm_start_with_other_features_raises(make_ae, chunks):
 def test_warm_start_with_early_stopping_numbers_epochs_across_fits(make_ae, chunks):
     X = np.vstack(chunks)
     ae = make_ae(max_epochs=3, tol=0.0, warm_start=True).fit(X)
+    # The first fit's validation losses: on the rows its PCA start held out.
+    first = list(ae.validation_loss_curve_)
+    assert len(first) == 3 and np.isfinite(first).all()
     ae.set_params(early_stopping=True).fit(X)
     assert ae.n_iter_ == 6 and len(ae.validation_loss_curve_) == 6
-    assert np.isnan(ae.validation_loss_curve_[:3]).all()
-    assert 4 <= ae.best_epoch_ <= 6
-    assert ae.best_validation_loss_ == ae.validation_loss_curve_[ae.best_epoch_ - 1]
-    assert ae.best_validation_loss_ == np.nanmin(ae.validation_loss_curve_)
+    assert ae.validation_loss_curve_[:3] == first
+    # Epoch 3 (the weights this fit continued from) or one of its own.
+    assert 3 <= ae.best_epoch_ <= 6
+    if ae.best_epoch_ >= 4:
+        assert ae.best_validation_loss_ == ae.validation_loss_curve_[ae.best_epoch_ - 1]
+        assert ae.best_validation_loss_ == min(ae.validation_loss_curve_[3:])
+
+    # A first fit without held-out rows (an estimator without the PCA start):
+    # NaN for its epochs.
+    sae = SparseAutoencoder(4, hidden_layer_sizes=(32,), max_epochs=3, tol=0.0, random_state=0)
+    sae.set_params(warm_start=True).fit(X)
+    assert sae.validation_loss_curve_ is None
+    sae.set_params(early_stopping=True).fit(X)
+    assert sae.n_iter_ == 6 and len(sae.validation_loss_curve_) == 6
+    assert np.isnan(sae.validation_loss_curve_[:3]).all()
+    assert 3 <= sae.best_epoch_ <= 6
+    if sae.best_epoch_ >= 4:
+        assert sae.best_validation_loss_ == np.nanmin(sae.validation_loss_curve_)
 
 
 def test_the_fitted_net_does_not_hold_the_training_data(make_ae, chunks):

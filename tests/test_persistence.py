@@ -136,8 +136,6 @@ def test_file_claiming_another_estimator_is_refused(X, tmp_path, rewrite_model_f
         for name in ("pca_start_", "pca_explained_variance_ratio_"):
             attributes.pop(name, None)
             tensors.pop(f"attribute.{name}", None)
-        for name in ("held_out_mse_", "pca_held_out_mse_"):
-            attributes.pop(name, None)
         header.update(
             estimator="VariationalAutoencoder",
             params=json.dumps(params),

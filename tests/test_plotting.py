@@ -40,9 +40,7 @@ def data():
 def fitted(data):
     X, _ = data
     return {
-        # pca_start=False: a network that gives way to PCA relabels its loss
-        # (squared error) while its curves stay those of its training.
-        "ae": AutoencoderTransformer(8, early_stopping=True, pca_start=False, **FAST).fit(X),
+        "ae": AutoencoderTransformer(8, early_stopping=True, **FAST).fit(X),
         "ae2": AutoencoderTransformer(2, **FAST).fit(X),
         "vae": VariationalAutoencoder(2, **FAST).fit(X),
         "pca": PCA(8).fit(X),
@@ -129,14 +127,23 @@ def test_latent_space_display_projects_wide_codes(data, fitted):
         LatentSpaceDisplay.from_estimator(fitted["ae"], X, values[:-1])
 
 
-def test_training_curve_display(fitted):
+def test_training_curve_display(data, fitted):
     ae = fitted["ae"]
     disp = TrainingCurveDisplay.from_estimator(ae)
     np.testing.assert_allclose(disp.lines_["training"].get_ydata(), ae.loss_curve_)
     np.testing.assert_allclose(disp.lines_["validation"].get_ydata(), ae.validation_loss_curve_)
     np.testing.assert_array_equal(disp.lines_["training"].get_xdata(), [1, 2, 3])
     assert disp.ax_.get_xlabel() == "epoch"
-    assert disp.ax_.get_ylabel() == "binary cross-entropy"
+    # The loss the network trains on.
+    names = {"squared_error": "squared error", "binary_crossentropy": "binary cross-entropy"}
+    assert disp.ax_.get_ylabel() == names[ae.reconstruction_loss_]
+    # A sigmoid output, on the binary cross-entropy.
+    X, _ = data
+    sigmoid = AutoencoderTransformer(8, output_activation="sigmoid", **FAST).fit(X)
+    _, ax = plt.subplots()
+    curve = TrainingCurveDisplay.from_estimator(sigmoid, ax=ax)
+    assert curve.ax_.get_ylabel() == "binary cross-entropy"
+    np.testing.assert_allclose(curve.lines_["training"].get_ydata(), sigmoid.loss_curve_)
     # Several estimators share one Axes.
     other = TrainingCurveDisplay.from_estimator(fitted["vae"], name="VAE", ax=disp.ax_)
     assert set(other.lines_) == {"training"}

@@ -15,8 +15,10 @@ from torch.nn import functional as F
 
 import skae
 from skae import AutoencoderTransformer, VariationalAutoencoder
+from skae._device import torch_seed
 from skae._losses import gaussian_kl
 from skae._losses import reconstruction_error as rec
+from skae._training import n_held_out, training_data
 from skae.metrics import neg_mean_squared_reconstruction_error, reconstruction_error
 
 
@@ -78,11 +80,7 @@ def test_vae_score_samples_is_seeded_by_random_state_and_row_independent(X):
 def test_reconstruction_error_is_in_the_squared_units_of_X(X):
     # The same data in units ten times smaller trains the same network (the
     # estimator scales its inputs) and scores an error 10**2 times larger.
-    # pca_start=False: PCA's axes, computed in each unit, agree only to
-    # rounding, which three epochs of training amplify past 1e-4.
-    params = dict(
-        n_components=4, output_activation="identity", max_epochs=3, random_state=0, pca_start=False
-    )
+    params = dict(n_components=4, output_activation="identity", max_epochs=3, random_state=0)
     a = AutoencoderTransformer(**params).fit(X * 16.0)
     b = AutoencoderTransformer(**params).fit(X * 160.0)
     np.testing.assert_allclose(
@@ -140,14 +138,42 @@ def test_tol_is_per_feature_for_every_estimator(X):
     assert threshold["VariationalAutoencoder"] == pytest.approx(1e-3 * X.shape[1])
 
 
-def test_early_stopping_reports_the_epoch_it_returns(X):
-    # pca_start=False: the PCA start may keep its start (best_epoch_ 0).
+def _held_out_rows(est, X):
+    """The rows ``est.fit(X)`` held out for its validation loss, as it split them."""
+    n_valid = n_held_out(
+        len(X),
+        early=est.early_stopping,
+        select=True,
+        validation_fraction=est.validation_fraction,
+    )
+    _, valid = training_data(
+        X, X, lambda rows: rows, n_valid=n_valid, split_seed=torch_seed(est.random_state)
+    )
+    return X[valid.indices.numpy()]
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_early_stopping_reports_the_epoch_it_returns(X, early_stopping):
     ae = AutoencoderTransformer(
-        n_components=4, max_epochs=15, early_stopping=True, tol=0.0, random_state=0, pca_start=False
+        n_components=4, max_epochs=15, early_stopping=early_stopping, tol=0.0, random_state=0
     ).fit(X)
     curve = ae.validation_loss_curve_
-    assert ae.best_epoch_ == 1 + int(np.argmin(curve))
-    assert ae.best_validation_loss_ == min(curve)
-    assert 1 <= ae.best_epoch_ <= ae.n_iter_
-    plain = AutoencoderTransformer(max_epochs=2, random_state=0).fit(X)
+    assert len(curve) == ae.n_iter_
+    assert 0 <= ae.best_epoch_ <= ae.n_iter_
+    if ae.best_epoch_ >= 1:  # a trained epoch: the lowest of the curve
+        assert ae.best_epoch_ == 1 + int(np.argmin(curve))
+        assert ae.best_validation_loss_ == min(curve)
+    # The loss of the model returned on the held-out rows, recomputed from
+    # its reconstructions: for data in [0, 1] (a sigmoid output) the binary
+    # cross-entropy, else the squared error in the network's units (over
+    # scale_**2).
+    X_valid = _held_out_rows(ae, X)
+    R = ae.reconstruct(X_valid)
+    if ae.reconstruction_loss_ == "binary_crossentropy":
+        loss = -np.mean(X_valid * np.log(R) + (1 - X_valid) * np.log1p(-R))
+    else:
+        loss = np.mean((R - X_valid) ** 2) / ae.scale_**2
+    assert ae.best_validation_loss_ == pytest.approx(loss, rel=1e-5)
+    # Without held-out rows (an estimator without the PCA start), None.
+    plain = VariationalAutoencoder(max_epochs=2, random_state=0).fit(X)
     assert plain.best_epoch_ is None and plain.best_validation_loss_ is None

@@ -27,6 +27,7 @@ from skae import (
     SparseAutoencoder,
     VariationalAutoencoder,
     _chunked,
+    _pca_start,
 )
 from skae.metrics import neg_mean_squared_reconstruction_error, reconstruction_error
 
@@ -53,15 +54,12 @@ def _sparse(kind="signed", n_rows=N_ROWS, seed=0):
 
 
 def _ae(**params):
-    # pca_start=False: the sigmoid network on data in [0, 1], never PCA's
-    # solution (tests/test_pca_start.py covers the PCA start on sparse data).
     defaults = dict(
         n_components=4,
         hidden_layer_sizes=(16,),
         max_epochs=2,
         batch_size=32,
         random_state=0,
-        pca_start=False,
     )
     return AutoencoderTransformer(**{**defaults, **params})
 
@@ -77,13 +75,24 @@ def _assert_same_fit(sparse_fit, dense_fit, X_dense):
     )
 
 
-@pytest.mark.parametrize("early_stopping", [False, True], ids=["all_rows", "early_stopping"])
-@pytest.mark.parametrize("kind", ["signed", "unit"])
-def test_sparse_fit_gives_the_dense_fit(kind, early_stopping):
+@pytest.mark.parametrize("early_stopping", [False, True], ids=["default", "early_stopping"])
+@pytest.mark.parametrize(
+    "kind, params, activation",
+    [
+        ("signed", {}, "identity"),
+        # Values in [0, 1]: each output, centred (identity) or not (sigmoid).
+        ("unit", {"output_activation": "identity"}, "identity"),
+        ("unit", {"output_activation": "sigmoid"}, "sigmoid"),
+    ],
+    ids=["signed", "unit-identity", "unit-sigmoid"],
+)
+def test_sparse_fit_gives_the_dense_fit(kind, params, activation, early_stopping):
     X = _sparse(kind)
-    sparse_fit = _ae(early_stopping=early_stopping).fit(X)
-    dense_fit = _ae(early_stopping=early_stopping).fit(X.toarray())
-    assert sparse_fit.output_activation_ == ("sigmoid" if kind == "unit" else "identity")
+    sparse_fit = _ae(early_stopping=early_stopping, **params).fit(X)
+    dense_fit = _ae(early_stopping=early_stopping, **params).fit(X.toarray())
+    assert sparse_fit.output_activation_ == activation
+    assert sparse_fit.pca_start_ == dense_fit.pca_start_
+    assert sparse_fit.best_epoch_ == dense_fit.best_epoch_
     _assert_same_fit(sparse_fit, dense_fit, X.toarray())
     if early_stopping:
         np.testing.assert_allclose(
@@ -251,7 +260,7 @@ def test_nan_or_infinity_in_sparse_data_is_refused(value, match):
 
 def test_continued_sigmoid_fit_refuses_sparse_values_above_one():
     X = _sparse("unit")
-    ae = _ae().fit(X)
+    ae = _ae(output_activation="sigmoid").fit(X)
     assert ae.output_activation_ == "sigmoid"
     # The range, implicit zeros included, read from the sparse matrix.
     with pytest.raises(ValueError, match=re.escape(f"values in [0, {3.0 * X.max():g}]")):
@@ -281,13 +290,19 @@ def test_sparse_data_is_never_densified_whole(densified_rows, monkeypatch, fmt):
     n_rows, batch_size, chunk = 1000, 32, 256
     X = _sparse("signed", n_rows=n_rows).asformat(fmt)
     monkeypatch.setattr(_chunked, "CHUNK_VALUES", N_FEATURES * chunk)
+    monkeypatch.setattr(_pca_start, "_CHUNK_VALUES", N_FEATURES * chunk)
     ae = _ae(batch_size=batch_size, early_stopping=True, validation_fraction=0.2)
     ae.fit(X)
     # Two epochs of training and validation batches, and the first rows
-    # (the network's shape check).
+    # (the network's shape check)...
     n_batches = 2 * (np.ceil(800 / batch_size) + np.ceil(200 / batch_size))
     assert len(densified_rows) >= n_batches
-    assert max(densified_rows) <= batch_size
+    # ... and the PCA start's pass over the 800 training rows by chunks (and
+    # over all 1000 rows where the fit keeps its start, refit on them): the
+    # only reads of more than a batch.
+    assert max(densified_rows) <= chunk
+    n_pca_chunks = np.ceil(800 / chunk) + np.ceil(n_rows / chunk)
+    assert sum(rows > batch_size for rows in densified_rows) <= n_pca_chunks
     del densified_rows[:]
     ae.partial_fit(X)
     assert len(densified_rows) >= np.ceil(n_rows / batch_size)
@@ -306,7 +321,7 @@ def test_tfidf_pipeline():
     pipe = make_pipeline(TfidfVectorizer(), _ae(n_components=2, hidden_layer_sizes=(8,)))
     codes = pipe.fit_transform(corpus)
     assert codes.shape == (60, 2)
-    assert pipe[-1].output_activation_ == "sigmoid"  # TF-IDF values lie in [0, 1]
+    assert pipe[-1].pca_start_ in ("pca", "network")  # started from PCA of the TF-IDF rows
     assert np.isfinite(pipe.score(corpus))
 
 
