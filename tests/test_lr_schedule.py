@@ -16,8 +16,10 @@ from skorch.callbacks import Callback
 import skae
 from skae import AutoencoderTransformer, ConvolutionalAutoencoder
 
-N_ROWS, BATCH, EPOCHS = 300, 64, 4
-STEPS = EPOCHS * -(-N_ROWS // BATCH)  # 4 epochs x 5 batches
+# A new fit of the 400 rows trains on 300: the PCA start (the default) holds
+# out a quarter of them for the validation loss that chooses the epoch kept.
+N_ROWS, N_TRAIN, BATCH, EPOCHS = 400, 300, 64, 4
+STEPS = EPOCHS * -(-N_TRAIN // BATCH)  # 4 epochs x 5 batches
 
 
 class RecordLR(Callback):
@@ -78,13 +80,21 @@ def test_cooldown_warms_up_over_five_percent_of_a_long_run(X):
 
 
 @pytest.mark.parametrize(
-    "n_train, expected", [(300, 1e-3), (5_000, 1e-3), (7_500, 1.5e-3), (60_000, 3e-3)]
+    "n_samples, n_train, expected",
+    [
+        # The rows trained on: all but those the PCA start holds out (10 %,
+        # but at least 250 or a quarter of them and at most 2 000).
+        (400, 300, 1e-3),
+        (5_556, 5_000, 1e-3),
+        (8_334, 7_500, 1.5e-3),
+        (62_000, 60_000, 3e-3),
+    ],
 )
-def test_auto_lr_grows_with_training_rows(n_train, expected):
+def test_auto_lr_grows_with_training_rows(n_samples, n_train, expected):
     # Few rows over-fit at a higher rate; many rows, seen a few dozen times
     # each in the auto budget, train better codes with one.
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(n_train, 3)).astype(np.float32)
+    X = rng.normal(size=(n_samples, 3)).astype(np.float32)
     recorder = RecordLR()
     model = AutoencoderTransformer(
         n_components=1,
@@ -93,10 +103,10 @@ def test_auto_lr_grows_with_training_rows(n_train, expected):
         max_epochs=2,
         callbacks=[recorder],
         random_state=0,
-        pca_start=False,  # which holds out rows of its own
     )
     assert model.lr == "auto"
     model.fit(X)
+    assert len(recorder.lrs_) == 2 * -(-n_train // 1_000)  # 2 epochs of n_train rows
     assert model.lr_ == pytest.approx(expected)
     assert max(recorder.lrs_) == pytest.approx(expected)
 
@@ -136,7 +146,7 @@ def test_early_stop_ends_part_way(X):
     # tol stops the fit before max_epochs: no error from a schedule cut short.
     model, lrs = fit_recording(X, max_epochs=200, n_iter_no_change=2, tol=10.0)
     assert model.n_iter_ < 200
-    assert len(lrs) == model.n_iter_ * -(-N_ROWS // BATCH)
+    assert len(lrs) == model.n_iter_ * -(-N_TRAIN // BATCH)
 
 
 def test_partial_fit_trains_at_constant_lr_and_warm_start_restarts(X):
@@ -146,9 +156,11 @@ def test_partial_fit_trains_at_constant_lr_and_warm_start_restarts(X):
     np.testing.assert_allclose(recorder.lrs_, 0.01)
     model.set_params(warm_start=True).fit(X)
     lrs = np.array(recorder.lrs_)
-    assert len(lrs) == STEPS
+    # A continued fit holds no rows out: 4 epochs x 7 batches of the 400 rows.
+    n_steps = EPOCHS * -(-N_ROWS // BATCH)
+    assert len(lrs) == n_steps
     assert lrs[0] == pytest.approx(0.01 / 25)  # a new run warms up again
-    np.testing.assert_allclose(lrs[1 : int(0.7 * STEPS)], 0.01)
+    np.testing.assert_allclose(lrs[1 : int(0.7 * n_steps)], 0.01)
     assert lrs[-1] < 0.001
 
 
@@ -172,7 +184,7 @@ def test_partial_fit_follows_a_rate_set_between_calls(X):
         random_state=0,
         callbacks=[recorder],
     )
-    chunks = np.array_split(X, 3)  # 100 rows: 2 batches a call
+    chunks = np.array_split(X[:300], 3)  # 100 rows: 2 batches a call
     rates = skae.learning_rates("cooldown", 0.01, 6)
     callbacks = None
     for rate, chunk in zip(rates, chunks + chunks, strict=True):
@@ -270,11 +282,12 @@ def test_plateau_stops_at_once_without_a_cooldown_to_run(X):
 
 
 def test_plateau_anneal_on_the_validation_loss_keeps_the_best_epoch(X):
-    # pca_start=False: the PCA start may keep its start (best_epoch_ 0).
-    model, lrs = fit_recording(X, early_stopping=True, pca_start=False, **PLATEAU)
-    # 270 training rows: 5 batches an epoch, as above; the anneal runs, and
-    # the best epoch is still the last to improve by tol (the first, here).
+    # Early stopping holds out validation_fraction=0.25 of the rows: 300
+    # training rows, 5 batches an epoch, as above.
+    model, lrs = fit_recording(X, early_stopping=True, validation_fraction=0.25, **PLATEAU)
+    # The anneal runs, and the fit keeps the epoch of lowest validation loss
+    # (not the last to improve by tol, the first here).
     assert model.n_iter_ == 5 and len(lrs) == 25
     assert np.all(np.diff(lrs[15:]) < 0)
-    assert model.best_epoch_ == 1
-    assert model.best_validation_loss_ == model.validation_loss_curve_[0]
+    assert model.best_epoch_ == 1 + int(np.argmin(model.validation_loss_curve_)) > 1
+    assert model.best_validation_loss_ == min(model.validation_loss_curve_)
