@@ -75,8 +75,8 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
     (1797, 8)
     >>> ae.inverse_transform(Z).shape
     (1797, 64)
-    >>> ae.pca_start_  # 5 epochs: held-out rows prefer PCA's solution
-    'pca'
+    >>> ae.pca_start_  # started as PCA; a trained epoch did better on held-out rows
+    'network'
     """
 
     def __init__(

@@ -202,9 +202,11 @@ class BaseAutoencoder(
         device = resolve_device(self.device)
         with seeded(seed, device):
             self.net_ = self._build_net(train_data, X.shape[1], Xn_range, Xn_head, device)
-            self._train(X, train_data, valid_data, early=early, partial=partial)
-        if getattr(self, "pca_start_", None) == "pca":
-            self._refit_start(X, Xn, valid_data)
+            try:
+                self._train(X, train_data, valid_data, early=early, partial=partial)
+            finally:
+                if getattr(self, "pca_start_", None) == "pca":  # also after a Ctrl-C
+                    self._refit_start(X, Xn, valid_data)
         return self
 
     def _refit_start(self, X, Xn, valid_data):

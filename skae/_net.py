@@ -168,9 +168,10 @@ class TrainingRun:
             # First: it must see every completed epoch, also the one
             # EarlyStopping ends training after.
             ("last_epoch_weights", LastEpochWeights()),
-            ("early_stopping", stopper),
-            # The one selection rule: the epoch of lowest validation loss.
+            # The one selection rule: the epoch of lowest validation loss. Before
+            # the stopper, which ends training by raising after an epoch.
             ("best_epoch", BestValidationEpoch()),
+            ("early_stopping", stopper),
             *([] if scheduler is None else [("lr_schedule", scheduler)]),
             *([("progress_bar", ProgressBar())] if self.verbose else []),
             *self.callbacks,

@@ -132,9 +132,8 @@ def test_diagnostics_equal_their_recomputation(max_epochs):
     recomputed = np.mean((est.reconstruct(X_valid) - X_valid) ** 2) / est.scale_**2
     assert est.best_validation_loss_ == pytest.approx(recomputed, rel=1e-4)
     assert len(est.validation_loss_curve_) == len(est.loss_curve_) == est.n_iter_
-    if est.best_epoch_ == 0:
+    if est.best_epoch_ == 0:  # no trained epoch beat the start by a standard error
         assert est.pca_start_ == "pca"
-        assert est.best_validation_loss_ <= min(est.validation_loss_curve_) * (1 + 1e-3)
     else:
         assert est.pca_start_ == "network"
         assert est.best_validation_loss_ == min(est.validation_loss_curve_)
