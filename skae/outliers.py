@@ -231,11 +231,17 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         Raises
         ------
         ValueError
-            If a parameter is invalid, or as the estimator's ``fit`` raises
-            (NaN, strings, an empty ``X``).
+            If a parameter is invalid, if ``X`` has fewer than 2 rows (a
+            threshold needs more than one score), or as the estimator's
+            ``fit`` raises (NaN, strings, an empty ``X``).
         """
         for name in ("n_features_in_", "feature_names_in_"):
             self.__dict__.pop(name, None)
+        if hasattr(X, "shape") and _num_samples(X) < 2:
+            raise ValueError(
+                f"n_samples={_num_samples(X)}: fit needs at least 2 rows (as PCA does); "
+                "pass more samples."
+            )
         self._check_features(X, reset=True)
         self.estimator_ = self._unfitted_estimator(self._n_values(X)).fit(X)
         self._after_fit(X)

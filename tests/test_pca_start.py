@@ -343,3 +343,24 @@ def test_sparse_data_starts_as_dense_data():
         fits[0].pca_explained_variance_ratio_, fits[1].pca_explained_variance_ratio_, rtol=1e-6
     )
     np.testing.assert_allclose(fits[0].reconstruct(X), fits[1].reconstruct(X), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: AutoencoderTransformer(2),
+        lambda: ConvolutionalAutoencoder(2),
+        lambda: DenoisingAutoencoder(2),
+        lambda: SparseAutoencoder(2),
+        lambda: VariationalAutoencoder(2),
+        lambda: skae.outliers.AutoencoderOutlierDetector(),
+        lambda: skae.outliers.AutoencoderOutlierDetector(PCA(1)),
+    ],
+)
+def test_fit_on_one_row_raises(make):
+    """One row is no model (it once trained to loss_curve_ 0, 0, 0): fit
+    raises, naming n_samples, and leaves nothing fitted."""
+    est = make()
+    with pytest.raises(ValueError, match="n_samples=1"):
+        est.fit(np.ones((1, 6)))
+    assert not [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
