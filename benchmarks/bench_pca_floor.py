@@ -57,7 +57,7 @@ REGRESSION = ("diabetes",)  # a numeric target: the split is not stratified
 NETWORKS = {"dense": AutoencoderTransformer, "conv": ConvolutionalAutoencoder}
 
 
-def table_cases():
+def table_cases(networks=("dense",)):
     """``(name, X, y, k, standardise, network)`` for the scikit-learn tables."""
     for name, load in TABLES:
         data = load()
@@ -65,7 +65,8 @@ def table_cases():
         y = None if name in REGRESSION else y
         n_features = X.shape[1]
         for k in sorted({2, n_features // 4, n_features // 2}):
-            yield name, X, y, k, True, "dense"
+            for network in networks:
+                yield name, X, y, k, True, network
 
 
 def patch_cases(sizes):
@@ -126,7 +127,14 @@ def main(argv=None):
         nargs="+",
         choices=tuple(NETWORKS),
         default=list(NETWORKS),
-        help="only rows of these networks (the tables are dense)",
+        help="only rows of these networks",
+    )
+    parser.add_argument(
+        "--table-networks",
+        nargs="+",
+        choices=tuple(NETWORKS),
+        default=["dense"],
+        help="the networks of the table rows (conv: 1-D convolutions over the features)",
     )
     parser.add_argument(
         "--datasets",
@@ -143,7 +151,7 @@ def main(argv=None):
     sizes = [2000] if args.quick else args.patches
     cases = []
     if args.part in ("tables", "all"):
-        cases += list(table_cases())
+        cases += list(table_cases(args.table_networks))
     if args.part in ("patches", "all"):
         cases += list(patch_cases(sizes))
     header = (
