@@ -15,11 +15,11 @@ ranks them above the normal digits (0.5: chance, 1: perfect), with PCA's
 reconstruction error at the same width as the baseline. The threshold that
 flags 1 % of the training images shows how a score becomes a detector.
 
-The autoencoder starts from PCA's solution (``pca_start=True``, the default)
-and keeps the trained network only where it reconstructs held-out training
-images better than PCA; the line ``Data: ...`` says which it kept
-(``pca_start_``). Trained too briefly (30 epochs on these 2 700 images) it
-keeps PCA's solution, and its score is then PCA's.
+The autoencoder starts as PCA's solution (``pca_start=True``, the default)
+and keeps the epoch that reconstructs held-out training images best, the
+start counted, unless it beats the start by less than a standard error; the
+line ``Data: ...`` says which it kept (``pca_start_``). Where it keeps the
+start, its score is PCA's.
 
 **How much data.** The documentation's build runs it small (``SMALL_RUNS``
 in ``examples/_data.py``): the first 3 000 of MNIST's 60 000 training images
