@@ -180,7 +180,7 @@ def check_vae_sampling(out):
 @check("plot_anomaly_scores", SKAE_EXAMPLE_N_TRAIN="3000", SKAE_EXAMPLE_MAX_EPOCHS="100")
 def check_anomaly_scores(out):
     # Measured (2026-12-04, 100 epochs, the best held-out epoch of a network
-    # trained on 2 004 of the 2 671 images): ROC AUC PCA 0.648, autoencoder
+    # trained on 2 403 of the 2 671 images): ROC AUC PCA 0.648, autoencoder
     # 0.686 (pca_start_='network'), VAE 0.652; flagged 20.4 % of the 7s and
     # 6.9 % of the other digits.
     assert "autoencoder pca_start_='network'" in out, out
