@@ -2,8 +2,8 @@
 
 ``--previous 0.2`` (the default) compares against skae 0.2's defaults, that
 is ``pca_start=False``: the network trained from a random start, without
-PCA's solution beside it or the choice on held-out rows (user guide, "Never
-worse than PCA"). ``--previous 0.1`` compares against skae 0.1's, written
+PCA's solution beside it or the held-out rows that choose its epoch (user
+guide, "The PCA start"). ``--previous 0.1`` compares against skae 0.1's, written
 out below (also without the PCA start).
 
 skae 0.1 trained at a constant learning rate of 1e-3 (``lr_schedule=
