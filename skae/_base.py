@@ -130,8 +130,9 @@ class BaseAutoencoder(
         Raises
         ------
         ValueError
-            If ``X`` holds NaN or infinity, is empty or 1-D, has fewer
-            features than ``n_components``, if its image shape disagrees
+            If ``X`` holds NaN or infinity, is empty or 1-D, has fewer than 2
+            rows (as PCA), has fewer features than ``n_components``, if its
+            image shape disagrees
             with ``image_shape`` / ``image_layout``, if a parameter is invalid, if
             your ``encoder`` / ``decoder`` return the wrong shapes, or if
             the training loss diverges. On any error no fitted state is
