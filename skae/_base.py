@@ -118,7 +118,8 @@ class BaseAutoencoder(
             chunk by chunk, never whole: see Notes. A scipy.sparse matrix
             or array (TF-IDF, one-hot) stays sparse: CSR is used as is,
             other formats are converted to CSR once, and training densifies
-            one mini-batch of rows at a time, never the whole of ``X``.
+            one mini-batch of rows at a time (the PCA start, chunks of about
+            2**20 values), never more.
         y : None
             Ignored; present for API consistency (Pipeline, GridSearchCV).
 
