@@ -255,5 +255,6 @@ class BestValidationEpoch(Callback):
         return True
 
     def forget(self):
-        """Drop the start's weights and losses (the end of a run)."""
+        """Drop the start's weights and losses: the end of every run, however
+        it ends."""
         self.start_ = self.best_ = None

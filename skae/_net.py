@@ -268,36 +268,37 @@ class AutoencoderNet(NeuralNet):
         best = callbacks["best_epoch"]
         if valid_data is not None:
             best.start_from(n_before, self.validation_losses(valid_data), self)
-        interrupted = False
-        with interrupt_on_sigint():
-            try:
-                with torch_threads(
-                    self.module_, train_data, run.batch_size, training=True, device=self.device
-                ):
-                    self.partial_fit(train_data)
-            except TrainingInterrupted:
-                interrupted = True
-            finally:
-                # The fitted net must not keep the training data alive.
-                self.train_split = None
-        if interrupted:
-            checkpoint = callbacks["last_epoch_weights"].checkpoint_
-            if checkpoint is None:
-                best.forget()
-                raise KeyboardInterrupt("fit interrupted in its first epoch: nothing was kept.")
-            n_history, weights = checkpoint
-            del self.history[n_history:]  # the interrupted epoch's partial row
+        try:
+            interrupted = False
+            with interrupt_on_sigint():
+                try:
+                    with torch_threads(
+                        self.module_, train_data, run.batch_size, training=True, device=self.device
+                    ):
+                        self.partial_fit(train_data)
+                except TrainingInterrupted:
+                    interrupted = True
+                finally:
+                    # The fitted net must not keep the training data alive.
+                    self.train_split = None
+            if interrupted:
+                checkpoint = callbacks["last_epoch_weights"].checkpoint_
+                if checkpoint is None:
+                    raise KeyboardInterrupt("fit interrupted in its first epoch: nothing was kept.")
+                n_history, weights = checkpoint
+                del self.history[n_history:]  # the interrupted epoch's partial row
+                if valid_data is None:
+                    self.module_.load_state_dict(weights)
+                else:
+                    best.on_train_end(self)  # loads the best epoch so far
+            rows = list(self.history[n_before:])
             if valid_data is None:
-                self.module_.load_state_dict(weights)
-            else:
-                best.on_train_end(self)  # loads the best epoch so far
-        rows = list(self.history[n_before:])
-        if valid_data is None:
-            return RunResult(rows, None, None, interrupted)
-        best.prefer_start(self, self.validation_losses(valid_data))
-        best.forget()
-        epoch, loss = best.kept_
-        return RunResult(rows, epoch - n_before, loss, interrupted)
+                return RunResult(rows, None, None, interrupted)
+            best.prefer_start(self, self.validation_losses(valid_data))
+            epoch, loss = best.kept_
+            return RunResult(rows, epoch - n_before, loss, interrupted)
+        finally:
+            best.forget()  # the start's weights never outlive the run, whatever ends it
 
     def validation_losses(self, valid_data):
         """The per-row loss of the current weights on ``valid_data``: an
