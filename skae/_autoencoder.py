@@ -18,6 +18,7 @@ from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, N_COMPONENTS, PCA_
 from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import declare
 from ._pca_start import PCA_START_ATTRIBUTES
+from ._target import TARGET_ATTRIBUTES, TARGET_WEIGHT, SupervisedBottleneck
 
 __all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]
 
@@ -26,11 +27,17 @@ __all__ = ["AutoencoderTransformer", "ConvolutionalAutoencoder"]
     N_COMPONENTS,
     ORDERED,
     PCA_START,
+    TARGET_WEIGHT,
     *DENSE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(EXPLAINED_VARIANCE_RATIO, *PCA_START_ATTRIBUTES, *COMMON_ATTRIBUTES),
+    attributes=(
+        EXPLAINED_VARIANCE_RATIO,
+        *PCA_START_ATTRIBUTES,
+        *TARGET_ATTRIBUTES,
+        *COMMON_ATTRIBUTES,
+    ),
 )
-class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
+class AutoencoderTransformer(SupervisedBottleneck, OrderedCodes, BaseAutoencoder):
     """Dense (MLP) autoencoder for nonlinear dimensionality reduction.
 
     An encoder network maps each sample to a code of ``n_components``
@@ -85,6 +92,7 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
         *,
         ordered=False,
         pca_start=True,
+        target_weight=0.0,
         hidden_layer_sizes=(256, 128),
         activation="relu",
         encoder=None,
@@ -111,6 +119,7 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
         self.n_components = n_components
         self.ordered = ordered
         self.pca_start = pca_start
+        self.target_weight = target_weight
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.encoder = encoder
@@ -144,16 +153,18 @@ class AutoencoderTransformer(OrderedCodes, BaseAutoencoder):
     N_COMPONENTS,
     ORDERED,
     PCA_START,
+    TARGET_WEIGHT,
     *CONV_PARAMS,
     *COMMON_PARAMS,
     attributes=(
         EXPLAINED_VARIANCE_RATIO,
         *PCA_START_ATTRIBUTES,
         *IMAGE_ATTRIBUTES,
+        *TARGET_ATTRIBUTES,
         *COMMON_ATTRIBUTES,
     ),
 )
-class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
+class ConvolutionalAutoencoder(SupervisedBottleneck, OrderedCodes, BaseAutoencoder):
     """Convolutional autoencoder for images (and 1-D signals) given as rows.
 
     Each row of ``X`` is one image flattened, ``(n_samples, height * width *
@@ -199,6 +210,7 @@ class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
         *,
         ordered=False,
         pca_start=True,
+        target_weight=0.0,
         image_shape=None,
         image_layout="auto",
         channels=(16, 32),
@@ -229,6 +241,7 @@ class ConvolutionalAutoencoder(OrderedCodes, BaseAutoencoder):
         self.n_components = n_components
         self.ordered = ordered
         self.pca_start = pca_start
+        self.target_weight = target_weight
         self.image_shape = image_shape
         self.image_layout = image_layout
         self.channels = channels

@@ -120,8 +120,10 @@ class BaseAutoencoder(
             other formats are converted to CSR once, and training densifies
             one mini-batch of rows at a time (the PCA start, chunks of about
             2**20 values), never more.
-        y : None
-            Ignored; present for API consistency (Pipeline, GridSearchCV).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Ignored, unless the estimator takes ``target_weight`` and it is
+            above 0: the target of a supervised bottleneck, -1 or NaN marking
+            unlabelled rows (see ``target_weight``).
 
         Returns
         -------
@@ -135,8 +137,10 @@ class BaseAutoencoder(
             rows (as PCA), has fewer features than ``n_components``, if its
             image shape disagrees
             with ``image_shape`` / ``image_layout``, if a parameter is invalid, if
-            your ``encoder`` / ``decoder`` return the wrong shapes, or if
-            the training loss diverges. On any error no fitted state is
+            your ``encoder`` / ``decoder`` return the wrong shapes, if
+            the training loss diverges, or, with ``target_weight > 0``, if
+            ``y`` is None, of the wrong length or kind, without a labelled
+            row or with one class. On any error no fitted state is
             left behind. With ``warm_start=True`` on a fitted estimator,
             also if ``X`` has other features than the fitted model, lies
             outside [0, 1] for ``output_activation_="sigmoid"``, or if a
@@ -158,13 +162,13 @@ class BaseAutoencoder(
         not rows. See :ref:`out-of-core` in the user guide.
         """
         if self.warm_start and self._has_network():
-            self._continue_fit(X, partial=False)
+            self._continue_fit(X, y, partial=False)
             return self
         # Forget a previous fit first, so that no error (parameter validation
         # included) leaves a stale model behind.
         self._forget_fit()
         try:
-            self._fit(X)
+            self._fit(X, y)
         except FitInterrupted:
             raise  # Ctrl-C: the completed epochs are kept (AutoencoderNet.train_run)
         except BaseException:
@@ -184,11 +188,12 @@ class BaseAutoencoder(
         self.__dict__.pop("_net_params", None)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _fit(self, X, *, partial=False):
+    def _fit(self, X, y=None, *, partial=False):
         """A new fit, step by step: validate, scale, split, build, train."""
         X, sample_shape = self._validate_samples(X, reset=True)
         self._fit_shapes(X, sample_shape, partial)
         Xn, Xn_range, Xn_head = self._fit_scaling(X)
+        labels = self._fit_target(y, X, Xn)  # None: no target (the default)
         # partial_fit has no validation split (as MLPRegressor's).
         early = self.early_stopping and not partial
         n_valid = n_held_out(
@@ -199,7 +204,7 @@ class BaseAutoencoder(
         )
         seed = torch_seed(self.random_state)
         train_data, valid_data = training_data(
-            X, Xn, self._normalize, n_valid=n_valid, split_seed=seed
+            X, Xn, self._normalize, n_valid=n_valid, split_seed=seed, y=labels
         )
         device = resolve_device(self.device)
         with seeded(seed, device):
@@ -411,6 +416,19 @@ class BaseAutoencoder(
     def _loss_penalties(self):
         """Per-sample penalty terms added to the reconstruction error."""
         return []
+
+    def _fit_target(self, y, X, Xn):
+        """The labels of a supervised bottleneck (:mod:`skae._target`): None, y ignored."""
+        return None
+
+    def _continued_target(self, y, n_samples):
+        return None
+
+    def _n_target_outputs(self):
+        return None
+
+    def _target_term(self):
+        return None
 
     def _corruption(self, Xn):
         """Corruption of training batches, given the network's input ``Xn``: for

@@ -27,6 +27,7 @@ __all__ = [
     "SparseRowBatches",
     "TensorData",
     "batches",
+    "pair",
 ]
 
 # Rows per inference batch. Every inference batch has exactly this many rows
@@ -70,26 +71,36 @@ class SparseRowBatches:
         return torch.from_numpy(self.normalize(self.X[rows].toarray()))
 
 
+def pair(rows, labels):
+    """A batch: ``(rows, rows)`` (the input is the target), or, with a
+    supervised target, ``(rows, (rows, labels))``."""
+    return (rows, rows) if labels is None else (rows, (rows, labels))
+
+
 class TensorData(torch.utils.data.Dataset):
     """A data set held as one 2-D float32 tensor ``(n_samples, n_features)``,
     or the rows ``indices`` of it.
 
-    The target of an autoencoder is its input, so there is no ``y``. A
-    training and a validation split index into the same tensor: neither is
-    a copy of the data. ``X`` may be an ndarray (used as a tensor without a
-    copy) or a :class:`SparseRowBatches`, indexed as the tensor would be.
+    The target of an autoencoder is its input; ``y`` (None, or a tensor
+    with one entry per row of ``X``: the encoded labels of a supervised
+    bottleneck, :mod:`skae._target`) travels beside it, a batch then being
+    ``(rows, (rows, labels))`` (:func:`pair`). A training and a validation
+    split index into the same tensors: neither is a copy of the data. ``X``
+    may be an ndarray (used as a tensor without a copy) or a
+    :class:`SparseRowBatches`, indexed as the tensor would be.
     """
 
-    def __init__(self, X, indices=None):
+    def __init__(self, X, indices=None, y=None):
         self.X = torch.from_numpy(X) if isinstance(X, np.ndarray) else X
         self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
+        self.y = y
 
     def __len__(self):
         return len(self.X) if self.indices is None else len(self.indices)
 
     def __getitem__(self, i):
-        row = self.X[i] if self.indices is None else self.X[self.indices[i]]
-        return row, row
+        i = i if self.indices is None else self.indices[i]
+        return pair(self.X[i], None if self.y is None else self.y[i])
 
 
 class PaddedTensorData(TensorData):
@@ -101,7 +112,8 @@ class IndexBatches:
 
     Each pass draws a fresh permutation from torch's global generator when
     ``shuffle`` is true (the estimator seeds it from ``random_state``). A batch
-    is ``(X_batch, X_batch)``: input and target are the same tensor. With
+    is ``(X_batch, X_batch)``: input and target are the same tensor (with
+    labels, ``(X_batch, (X_batch, y_batch))``, :func:`pair`). With
     ``pad=True`` the last batch is padded with zero rows to ``batch_size``.
     Batches stay on the host; skorch moves each one to ``net.device`` in
     ``infer``.
@@ -110,6 +122,7 @@ class IndexBatches:
     def __init__(self, dataset, batch_size, shuffle=False, pad=False):
         self.X = dataset.X
         self.indices = dataset.indices
+        self.y = dataset.y
         self.n = len(dataset)
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -130,7 +143,7 @@ class IndexBatches:
             if self.pad and len(batch) < self.batch_size:
                 filler = batch.new_zeros((self.batch_size - len(batch), *batch.shape[1:]))
                 batch = torch.cat([batch, filler])
-            yield batch, batch
+            yield pair(batch, None if self.y is None else self.y[rows])
 
 
 class BlockData(torch.utils.data.Dataset):
@@ -143,10 +156,13 @@ class BlockData(torch.utils.data.Dataset):
     are two sets of blocks of the same data. Adjacent blocks are read
     together, up to ``read_rows`` rows a read; in training
     (:class:`BlockBatches`) ``buffer_rows`` rows are mixed at a time.
+    ``y`` (None, or a tensor of labels of *all* the rows, held in memory)
+    gives each row its label by its row number.
     """
 
-    def __init__(self, read, blocks, *, read_rows, buffer_rows):
+    def __init__(self, read, blocks, *, read_rows, buffer_rows, y=None):
         self.read = read
+        self.y = y
         self.blocks = np.asarray(blocks, dtype=np.int64).reshape(-1, 2)
         self.read_rows = read_rows
         self.buffer_rows = buffer_rows
@@ -160,11 +176,10 @@ class BlockData(torch.utils.data.Dataset):
         b = int(np.searchsorted(self._ends, i, side="right"))
         start = self.blocks[b, 0] + i - (self._ends[b - 1] if b else 0)
         row = torch.from_numpy(self.read(int(start), int(start) + 1))[0]
-        return row, row
+        return pair(row, None if self.y is None else self.y[int(start)])
 
-    def pieces(self, blocks):
-        """Tensors of the rows of ``blocks`` (in their order), one per read:
-        runs of adjacent blocks, cut at ``read_rows`` rows."""
+    def reads(self, blocks):
+        """The ``(start, stop)`` row ranges of :meth:`pieces`, one per read."""
         runs = []
         for start, stop in blocks:
             if runs and runs[-1][1] == start:
@@ -173,7 +188,19 @@ class BlockData(torch.utils.data.Dataset):
                 runs.append([start, stop])
         for start, stop in runs:
             for a in range(start, stop, self.read_rows):
-                yield torch.from_numpy(self.read(int(a), int(min(a + self.read_rows, stop))))
+                yield int(a), int(min(a + self.read_rows, stop))
+
+    def pieces(self, blocks):
+        """Tensors of the rows of ``blocks`` (in their order), one per read:
+        runs of adjacent blocks, cut at ``read_rows`` rows."""
+        for start, stop in self.reads(blocks):
+            yield torch.from_numpy(self.read(start, stop))
+
+    def labels(self, blocks):
+        """The labels of the rows of ``blocks``, in their order (None without ``y``)."""
+        if self.y is None:
+            return None
+        return torch.cat([self.y[start:stop] for start, stop in self.reads(blocks)])
 
     def read_blocks(self, blocks, head=None):
         """One tensor: ``head`` (rows already read), then the rows of ``blocks``."""
@@ -202,7 +229,8 @@ class BlockBatches:
     pass's last batch may be smaller. When all rows fit in one buffer, the
     blocks are read in order and the batches are those of
     :class:`IndexBatches` on the same rows. Without ``shuffle`` (validation)
-    the rows come in order. A batch is ``(X_batch, X_batch)``.
+    the rows come in order. A batch is ``(X_batch, X_batch)``, or with
+    labels ``(X_batch, (X_batch, y_batch))`` (:func:`pair`).
     """
 
     def __init__(self, dataset, batch_size, shuffle=False):
@@ -229,26 +257,40 @@ class BlockBatches:
         return [b[np.argsort(b[:, 0], kind="stable")] for b in buffers]
 
     def __iter__(self):
-        size = self.batch_size
-        left = None
+        data = self.dataset
+        left = None  # rows (and their labels) not yet in a batch
         if not self.shuffle:
-            for piece in self.dataset.pieces(self.dataset.blocks):
-                rows = piece if left is None else torch.cat([left, piece])
-                n_full = len(rows) // size * size
-                for start in range(0, n_full, size):
-                    yield rows[start : start + size], rows[start : start + size]
-                left = rows[n_full:] if n_full < len(rows) else None
+            for start, stop in data.reads(data.blocks):
+                rows = torch.from_numpy(data.read(start, stop))
+                labels = None if data.y is None else data.y[start:stop]
+                if left is not None:
+                    rows, labels = torch.cat([left[0], rows]), _cat(left[1], labels)
+                left = yield from self._cut(rows, labels, None)
         else:
             for blocks in self._buffers():
-                rows = self.dataset.read_blocks(blocks, head=left)
-                order = torch.randperm(len(rows))
-                n_full = len(rows) // size * size
-                for start in range(0, n_full, size):
-                    batch = rows[order[start : start + size]]
-                    yield batch, batch
-                left = rows[order[n_full:]] if n_full < len(rows) else None
+                rows = data.read_blocks(blocks, head=None if left is None else left[0])
+                labels = _cat(None if left is None else left[1], data.labels(blocks))
+                left = yield from self._cut(rows, labels, torch.randperm(len(rows)))
         if left is not None:
-            yield left, left
+            yield pair(*left)
+
+    def _cut(self, rows, labels, order):
+        """Yield the full batches of ``rows`` (taken in ``order``, or as they
+        come where it is None); return the ``(rows, labels)`` left over, or None."""
+        size = self.batch_size
+        n_full = len(rows) // size * size
+        for start in range(0, n_full, size):
+            take = slice(start, start + size) if order is None else order[start : start + size]
+            yield pair(rows[take], None if labels is None else labels[take])
+        if n_full == len(rows):
+            return None
+        rest = slice(n_full, None) if order is None else order[n_full:]
+        return rows[rest], None if labels is None else labels[rest]
+
+
+def _cat(a, b):
+    """Two tensors of labels end to end (None where there are none)."""
+    return b if a is None else a if b is None else torch.cat([a, b])
 
 
 def batches(dataset, batch_size, shuffle=False):

@@ -65,8 +65,10 @@ class ContinuedTraining:
             one's features. A memmap, h5py or zarr array is read chunk by
             chunk, as in :meth:`fit`: one pass to validate it, one for the
             epoch.
-        y : None
-            Ignored; present for API consistency.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Ignored, unless the estimator takes ``target_weight`` and it is
+            above 0: the targets of these rows, as for :meth:`fit`. A later
+            call takes the first call's classes (``classes_``) and scaling.
 
         Returns
         -------
@@ -110,11 +112,11 @@ class ContinuedTraining:
         files hold the weights only).
         """
         if self._has_network():
-            self._continue_fit(X, partial=True)
+            self._continue_fit(X, y, partial=True)
             return self
         self._forget_fit()
         try:
-            self._fit(X, partial=True)
+            self._fit(X, y, partial=True)
         except FitInterrupted:
             raise  # Ctrl-C after the epoch completed: it is kept, as in fit
         except BaseException:
@@ -123,12 +125,13 @@ class ContinuedTraining:
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _continue_fit(self, X, *, partial):
+    def _continue_fit(self, X, y, *, partial):
         """Train the fitted network on ``X``: one epoch (``partial_fit``) or a
         warm-started fit. On any error, the estimator is left as it was."""
         how = "partial_fit" if partial else "fit with warm_start=True"
         X = self._check_continued_rows(X, how)
         check_unchanged_params(self, how)
+        labels = self._continued_target(y, X.shape[0])
         if isinstance(X, ChunkedRows):
             stats = X.scan(moments=False)  # validates every row
             x_min, x_max = stats.min.min(), stats.max.max()
@@ -141,7 +144,7 @@ class ContinuedTraining:
         )
         seed = torch_seed(self.random_state)
         train_data, valid_data = training_data(
-            X, self._network_input(X), self._normalize, n_valid=n_valid, split_seed=seed
+            X, self._network_input(X), self._normalize, n_valid=n_valid, split_seed=seed, y=labels
         )
         # A seed of its own for each continuation, drawn from random_state and
         # the epochs run so far: a sequence of calls is reproducible, and its

@@ -19,6 +19,7 @@ from ._common_params import (
 from ._corruption import NOISES
 from ._ordered import EXPLAINED_VARIANCE_RATIO, ORDERED, OrderedCodes
 from ._parameters import Param, declare
+from ._target import TARGET_ATTRIBUTES, TARGET_WEIGHT, SupervisedBottleneck
 
 __all__ = ["DenoisingAutoencoder"]
 
@@ -53,15 +54,17 @@ NOISE_LEVEL = Param(
     NOISE,
     NOISE_LEVEL,
     ORDERED,
+    TARGET_WEIGHT,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
     attributes=(
         EXPLAINED_VARIANCE_RATIO,
         *IMAGE_ATTRIBUTES,
+        *TARGET_ATTRIBUTES,
         *COMMON_ATTRIBUTES,
     ),
 )
-class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
+class DenoisingAutoencoder(SupervisedBottleneck, OrderedCodes, ArchitectureChoice, BaseAutoencoder):
     """Denoising autoencoder: trained to recover clean inputs from corrupted ones.
 
     Each training mini-batch is corrupted afresh (Gaussian, masking or
@@ -106,6 +109,7 @@ class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
         noise="gaussian",
         noise_level=0.3,
         ordered=False,
+        target_weight=0.0,
         architecture="dense",
         hidden_layer_sizes=(256, 128),
         image_shape=None,
@@ -139,6 +143,7 @@ class DenoisingAutoencoder(OrderedCodes, ArchitectureChoice, BaseAutoencoder):
         self.noise = noise
         self.noise_level = noise_level
         self.ordered = ordered
+        self.target_weight = target_weight
         self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape

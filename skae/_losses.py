@@ -155,6 +155,42 @@ class GaussianKL(nn.Module):
         return self.beta * gaussian_kl(output)
 
 
+class TargetTerm(nn.Module):
+    """``weight * error`` of the head's prediction ``output["target"]``, per
+    sample, averaged over the labelled rows of the batch.
+
+    A supervised bottleneck's term (Le, Patterson & White, 2018): for
+    ``kind="classes"`` the cross-entropy of the logits against class
+    indices, ``-1`` marking an unlabelled row; for ``kind="numbers"`` the
+    squared error averaged over the targets, a row of NaN marking an
+    unlabelled row. An unlabelled row's own error is 0, and each labelled
+    row's is multiplied by ``batch / n_labelled``, so that the batch mean of
+    the term is the mean over its labelled rows (0 where it has none).
+
+    Parameters
+    ----------
+    kind : {"classes", "numbers"}
+    weight : float
+        The term's weight in the loss (the estimator's ``target_loss_weight_``).
+    """
+
+    def __init__(self, kind, weight):
+        super().__init__()
+        self.kind, self.weight = kind, weight
+        self.name = "target " + ("cross-entropy" if kind == "classes" else "squared error")
+
+    def forward(self, output, labels):
+        pred = output["target"]
+        if self.kind == "classes":
+            labelled = labels >= 0
+            error = F.cross_entropy(pred, labels.clamp(min=0), reduction="none")
+        else:
+            labelled = ~labels.isnan().any(dim=1)
+            error = F.mse_loss(pred, labels.nan_to_num(), reduction="none").mean(dim=1)
+        share = len(labels) / labelled.sum().clamp(min=1)
+        return self.weight * share * torch.where(labelled, error, 0.0)
+
+
 class AutoencoderLoss(nn.Module):
     """Reconstruction error plus optional penalty terms: the training criterion.
 
@@ -168,16 +204,25 @@ class AutoencoderLoss(nn.Module):
     feature_reduction : {"mean", "sum"}, default="mean"
         See :func:`reconstruction_error`; ``"sum"`` with a
         :class:`GaussianKL` penalty is the negative ELBO.
+    target : TargetTerm or None, default=None
+        A supervised bottleneck's term: the target of a batch is then the
+        pair ``(x, labels)``, and the term's error on the labels is added.
     """
 
-    def __init__(self, reconstruction="squared_error", penalties=(), feature_reduction="mean"):
+    def __init__(
+        self, reconstruction="squared_error", penalties=(), feature_reduction="mean", target=None
+    ):
         super().__init__()
         self.reconstruction = reconstruction
         self.penalties = list(penalties)
         self.feature_reduction = feature_reduction
+        self.target = target
 
     def per_sample(self, output, target):
         """The loss of each sample, shape ``(batch,)``.
+
+        ``target`` is the input ``x``, or ``(x, labels)`` for a supervised
+        bottleneck (:class:`TargetTerm`, added where the loss has one).
 
         Where the output also holds a ``"prefix_reconstruction"`` (ordered
         codes in training, :class:`skae._nn.NestedDropout`), the
@@ -187,6 +232,9 @@ class AutoencoderLoss(nn.Module):
         Kusupati et al. 2022, with one prefix drawn per sample as in nested
         dropout, Rippel et al. 2014).
         """
+        labels = None
+        if isinstance(target, (list, tuple)):
+            target, labels = target
         loss = reconstruction_error(output, target, self.reconstruction, self.feature_reduction)
         if "prefix_reconstruction" in output:
             prefix = {"reconstruction": output["prefix_reconstruction"]}
@@ -196,6 +244,8 @@ class AutoencoderLoss(nn.Module):
             loss = 0.5 * (loss + prefix_loss)
         for penalty in self.penalties:
             loss = loss + penalty(output)
+        if self.target is not None and labels is not None:
+            loss = loss + self.target(output, labels)
         return loss
 
     def forward(self, output, target):
@@ -208,4 +258,5 @@ class AutoencoderLoss(nn.Module):
         ):
             return "negative ELBO"
         names = [RECONSTRUCTION_NAMES.get(self.reconstruction, self.reconstruction)]
-        return " + ".join(names + [getattr(p, "name", type(p).__name__) for p in self.penalties])
+        terms = [*self.penalties, *([] if self.target is None else [self.target])]
+        return " + ".join(names + [getattr(p, "name", type(p).__name__) for p in terms])

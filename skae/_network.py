@@ -3,12 +3,15 @@
 Built by ``fit`` (:meth:`skae._base.BaseAutoencoder._fit`) and again by
 :func:`skae.load`, which loads saved weights into it: the built-in encoder
 and decoder of the estimator's architecture (:mod:`skae._architectures`) or
-the user's own modules, joined by the estimator's ``_module_class``, and an
-:class:`~skae._net.AutoencoderNet` with the loss, optimizer and corruption
-the estimator's hooks choose.
+the user's own modules, joined by the estimator's ``_module_class`` (with a
+linear head from the code to the target for a supervised bottleneck,
+:mod:`skae._target`), and an :class:`~skae._net.AutoencoderNet` with the
+loss, optimizer and corruption the estimator's hooks choose.
 """
 
 from __future__ import annotations
+
+from torch import nn
 
 from ._architectures import build_custom_module
 from ._losses import AutoencoderLoss
@@ -49,11 +52,14 @@ def build_module(estimator, n_features):
         decoder = build_custom_module(
             estimator.decoder, estimator.decoder_params, (n_components, n_features), "decoder"
         )
+    n_targets = estimator._n_target_outputs()
     return estimator._module_class(
         encoder,
         decoder,
         estimator._code_activation(),
         code_dropout=estimator._code_dropout(),
+        # Built last: an estimator without a head draws the same weights as before.
+        **({} if n_targets is None else {"target_head": nn.Linear(n_components, n_targets)}),
     )
 
 
@@ -78,6 +84,7 @@ def make_net(estimator, module, loss_name, device, *, corruption=None):
         criterion__reconstruction=loss_name,
         criterion__penalties=estimator._loss_penalties(),
         criterion__feature_reduction=estimator._feature_reduction,
+        criterion__target=estimator._target_term(),
         corruption=corruption,
         optimizer=optimizer,
         lr=resolve_lr(estimator.lr),  # each training call sets its run's rate

@@ -81,11 +81,21 @@ class AutoencoderModule(nn.Module):
     are unaffected. ``pca_path`` (a :class:`PCAPath`, or None) adds a
     fixed linear map beside the encoder and the decoder: ``encoder(x) +
     pca_path.encode(x)`` before the code activation, ``decoder(z) +
-    pca_path.decode(z)``.
+    pca_path.decode(z)``. ``target_head`` (a module, e.g. a ``Linear`` from
+    the code to the target, or None) makes ``forward`` also return its
+    prediction from the code as ``"target"`` (a supervised bottleneck, Le
+    et al. 2018; the loss adds its error, :class:`skae._losses.TargetTerm`);
+    ``encode`` and ``decode`` do not use it.
     """
 
     def __init__(
-        self, encoder, decoder, code_activation="identity", code_dropout=None, pca_path=None
+        self,
+        encoder,
+        decoder,
+        code_activation="identity",
+        code_dropout=None,
+        pca_path=None,
+        target_head=None,
     ):
         super().__init__()
         self.encoder = encoder
@@ -95,6 +105,7 @@ class AutoencoderModule(nn.Module):
         # (the training loss), never in ``encode`` / ``decode``.
         self.code_dropout = code_dropout
         self.pca_path = pca_path
+        self.target_head = target_head
 
     def encode(self, x):
         h = self.encoder(x)
@@ -113,7 +124,13 @@ class AutoencoderModule(nn.Module):
         output = {"code": code, "reconstruction": self.decode(code)}
         if self.training and self.code_dropout is not None:
             output["prefix_reconstruction"] = self.decode(self.code_dropout(code))
+        if self.target_head is not None:
+            output["target"] = self.target_head(code)
         return output
+
+    def predict_target(self, x):
+        """The head's prediction from the code of ``x`` (logits for classes)."""
+        return self.target_head(self.encode(x))
 
 
 class PCAPath(nn.Module):

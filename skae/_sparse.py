@@ -16,6 +16,7 @@ from ._base import BaseAutoencoder
 from ._common_params import COMMON_ATTRIBUTES, COMMON_PARAMS, OVERCOMPLETE_N_COMPONENTS
 from ._losses import KLSparsity, L1Activity
 from ._parameters import Attr, Param, declare
+from ._target import TARGET_ATTRIBUTES, TARGET_WEIGHT, SupervisedBottleneck
 
 __all__ = ["SparseAutoencoder"]
 
@@ -65,11 +66,12 @@ SPARSITY_ATTRIBUTES = (
 @declare(
     OVERCOMPLETE_N_COMPONENTS,
     *SPARSITY_PARAMS,
+    TARGET_WEIGHT,
     *NETWORK_CHOICE_PARAMS,
     *COMMON_PARAMS,
-    attributes=(*SPARSITY_ATTRIBUTES, *IMAGE_ATTRIBUTES, *COMMON_ATTRIBUTES),
+    attributes=(*SPARSITY_ATTRIBUTES, *IMAGE_ATTRIBUTES, *TARGET_ATTRIBUTES, *COMMON_ATTRIBUTES),
 )
-class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
+class SparseAutoencoder(SupervisedBottleneck, ArchitectureChoice, BaseAutoencoder):
     """Sparse autoencoder: a penalty keeps few code units active.
 
     ``sparsity="kl"`` (default): sigmoid code units and the penalty
@@ -120,6 +122,7 @@ class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
         sparsity="kl",
         sparsity_weight: float | Literal["auto"] = "auto",
         sparsity_target=0.05,
+        target_weight=0.0,
         architecture="dense",
         hidden_layer_sizes=(256, 128),
         image_shape=None,
@@ -153,6 +156,7 @@ class SparseAutoencoder(ArchitectureChoice, BaseAutoencoder):
         self.sparsity = sparsity
         self.sparsity_weight = sparsity_weight
         self.sparsity_target = sparsity_target
+        self.target_weight = target_weight
         self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape

@@ -94,7 +94,7 @@ def n_held_out(n_samples, *, early, select, validation_fraction):
     return max(0, min(n_valid, n_samples - 1))
 
 
-def training_data(X, Xn, normalize, *, n_valid, split_seed):
+def training_data(X, Xn, normalize, *, n_valid, split_seed, y=None):
     """The training data and the validation split (None where ``n_valid`` is 0):
     the one place a fit holds rows out.
 
@@ -112,6 +112,10 @@ def training_data(X, Xn, normalize, *, n_valid, split_seed):
         Rows to hold out (:func:`n_held_out`).
     split_seed : int
         Seeds the split, as :func:`~sklearn.model_selection.train_test_split`.
+    y : torch.Tensor or None, default=None
+        The encoded labels of a supervised bottleneck (:mod:`skae._target`),
+        one per row of ``X``, held in memory: each split carries the labels
+        of its rows. The split is the same with or without them.
 
     Returns
     -------
@@ -129,7 +133,11 @@ def training_data(X, Xn, normalize, *, n_valid, split_seed):
     """
     if Xn is None:
         blocks = _chunked.blocks(*X.shape)
-        sizes = {"read_rows": X.chunk_rows, "buffer_rows": _chunked.buffer_rows(X.shape[1])}
+        sizes = {
+            "read_rows": X.chunk_rows,
+            "buffer_rows": _chunked.buffer_rows(X.shape[1]),
+            "y": y,
+        }
 
         def read(start, stop):
             return normalize(X.read(start, stop))
@@ -146,11 +154,11 @@ def training_data(X, Xn, normalize, *, n_valid, split_seed):
             BlockData(read, blocks[np.sort(valid_idx)], **sizes),
         )
     if n_valid == 0:
-        return TensorData(Xn), None
+        return TensorData(Xn, y=y), None
     train_idx, valid_idx = train_test_split(
         np.arange(len(X)), test_size=n_valid, random_state=split_seed
     )
-    return TensorData(Xn, np.sort(train_idx)), TensorData(Xn, np.sort(valid_idx))
+    return TensorData(Xn, np.sort(train_idx), y), TensorData(Xn, np.sort(valid_idx), y)
 
 
 def loss_threshold(estimator, n_features):

@@ -126,12 +126,13 @@ def test_file_claiming_another_estimator_is_refused(X, tmp_path, rewrite_model_f
     AutoencoderTransformer(3, **FAST).fit(X).save(path)
 
     def claim_vae(header, tensors):
-        # Its parameters, but for ``ordered`` (which the VAE does not take),
+        # Its parameters, but for ``ordered`` and ``target_weight`` (which the
+        # VAE does not take),
         # are a subset of the VAE's (the rest would take their defaults), but
         # its weights do not fit a VAE.
         # The same for ``pca_start`` and what it fitted.
         params = json.loads(header["params"])
-        del params["ordered"], params["pca_start"]
+        del params["ordered"], params["pca_start"], params["target_weight"]
         attributes = json.loads(header["attributes"])
         for name in ("pca_start_", "pca_explained_variance_ratio_"):
             attributes.pop(name, None)
