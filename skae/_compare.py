@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from ._autoencoder import AutoencoderTransformer, ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._sparse import SparseAutoencoder
+from ._target import SupervisedBottleneck
 from ._variational import VariationalAutoencoder
 
 #: Methods ``skae compare`` knows, by the name given to ``--methods``: each
@@ -32,6 +33,22 @@ METHODS = {
     "denoising": DenoisingAutoencoder,
     "sparse": SparseAutoencoder,
     "vae": VariationalAutoencoder,
+}
+
+#: The suffix of a supervised method's name: ``"dense-supervised"`` is
+#: ``"dense"`` with ``target_weight=1.0`` (the documented "on" value), fitted
+#: with the training labels so that its codes also predict them.
+SUPERVISED_SUFFIX = "-supervised"
+
+
+#: Supervised methods ``skae compare`` knows (``--supervised`` adds them;
+#: ``--methods`` takes them by name): ``{name: the method it supervises}``,
+#: one for each method of :data:`METHODS` that takes ``target_weight`` (a
+#: :class:`~skae._target.SupervisedBottleneck`).
+SUPERVISED = {
+    f"{name}{SUPERVISED_SUFFIX}": name
+    for name, cls in METHODS.items()
+    if issubclass(cls, SupervisedBottleneck)
 }
 
 
@@ -142,7 +159,9 @@ def make_method(name, n_components, random_state=0, **params):
     Parameters
     ----------
     name : str
-        A key of :data:`METHODS` (``"pca"``, ``"dense"``, ...).
+        A key of :data:`METHODS` (``"pca"``, ``"dense"``, ...) or of
+        :data:`SUPERVISED` (``"dense-supervised"``, ...: the method with
+        ``target_weight=1.0``, to be fitted with labels).
     n_components : int
         Bottleneck width.
     random_state : int, default=0
@@ -160,9 +179,13 @@ def make_method(name, n_components, random_state=0, **params):
     ValueError
         If ``name`` is not a known method.
     """
-    if name not in METHODS:
-        raise ValueError(f"Unknown method {name!r}: choose from {sorted(METHODS)}.")
-    est = METHODS[name](n_components=n_components, random_state=random_state)
+    if name not in METHODS and name not in SUPERVISED:
+        raise ValueError(
+            f"Unknown method {name!r}: choose from {sorted(METHODS) + sorted(SUPERVISED)}."
+        )
+    est = METHODS[SUPERVISED.get(name, name)](n_components=n_components, random_state=random_state)
+    if name in SUPERVISED:
+        est.set_params(target_weight=1.0)
     own = est.get_params()
     return est.set_params(**{k: v for k, v in params.items() if k in own})
 
@@ -187,13 +210,15 @@ def compare(
     X_train, X_test : ndarray of shape (n_train, n_features), (n_test, n_features)
         Training and test data.
     y_train, y_test : ndarray of shape (n_train,), (n_test,), or None
-        Labels, used only to score a model trained on the codes: a
+        Labels, used to score a model trained on the codes: a
         LogisticRegression for classes, a ridge regression for values
-        (see ``task``); None scores neither.
+        (see ``task``); None scores neither. The supervised methods also
+        fit on ``y_train``; no other method sees the labels.
     n_components : sequence of int, default=(2, 8, 32)
         Bottleneck widths to try.
     methods : sequence of str, default=("pca", "dense")
-        Keys of :data:`METHODS`.
+        Keys of :data:`METHODS` or :data:`SUPERVISED` (e.g.
+        ``"dense-supervised"``, which needs ``y_train``).
     task : {"auto", "classification", "regression"}, default="auto"
         Whether ``y`` holds classes or values; "auto" decides by
         :func:`infer_task` on ``y_train``.
@@ -220,8 +245,11 @@ def compare(
     Raises
     ------
     ValueError
-        As :func:`infer_task`.
+        As :func:`infer_task`, or for a supervised method without ``y_train``.
     """
+    if y_train is None and any(m in SUPERVISED for m in methods):
+        named = ", ".join(m for m in methods if m in SUPERVISED)
+        raise ValueError(f"{named} fit(s) on labels: pass y_train.")
     rows, fitted = [], {}
     if y_train is None:
         probe = None
@@ -233,7 +261,10 @@ def compare(
     for method, k in tqdm(jobs, desc="skae compare", disable=not progress):
         est = make_method(method, k, random_state, **params)
         start = time.perf_counter()
-        est.fit(X_train)
+        if method in SUPERVISED:
+            est.fit(X_train, y_train)
+        else:
+            est.fit(X_train)
         seconds = time.perf_counter() - start
         Z_train, Z_test = est.transform(X_train), est.transform(X_test)
         row = {

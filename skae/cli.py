@@ -17,6 +17,7 @@ from ._compare import (
     MAX_CLASSES,
     METHODS,
     SCALERS,
+    SUPERVISED,
     compare,
     infer_task,
     plot_comparison,
@@ -193,12 +194,24 @@ def _positive_int_list(text):
 
 def _name_list(text):
     names = [v.strip() for v in text.split(",") if v.strip()]
-    unknown = sorted(set(names) - set(METHODS))
+    unknown = sorted(set(names) - set(METHODS) - set(SUPERVISED))
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown method(s) {unknown}: choose from {sorted(METHODS)}"
+            f"unknown method(s) {unknown}: choose from {sorted(METHODS) + sorted(SUPERVISED)}"
         )
     return names
+
+
+def _with_supervised(methods):
+    """``methods`` with each one's supervised version right after it (where it
+    has one and it is not named already)."""
+    result = []
+    for name in methods:
+        result.append(name)
+        supervised = next((s for s, base in SUPERVISED.items() if base == name), None)
+        if supervised is not None and supervised not in methods:
+            result.append(supervised)
+    return result
 
 
 def _rd_images(text):
@@ -322,7 +335,17 @@ def build_parser():
         "--methods",
         type=_name_list,
         default=["pca", "dense"],
-        help=f"comma-separated, from {','.join(METHODS)} (default pca,dense)",
+        help=f"comma-separated, from {','.join(METHODS)} (default pca,dense); a method "
+        "with -supervised, e.g. dense-supervised, is the method with target_weight=1.0, "
+        "fitted with the training labels",
+    )
+    cmp.add_argument(
+        "--supervised",
+        action="store_true",
+        help="also fit each method of --methods that can learn from labels "
+        f"({', '.join(SUPERVISED.values())}) with target_weight=1.0 on the training labels, "
+        "its codes trained to predict them beside the reconstruction; printed as "
+        "METHOD-supervised beside the others (needs labels)",
     )
     cmp.add_argument(
         "--max-epochs",
@@ -486,6 +509,7 @@ def main(argv=None):
         args.error(f"--task {args.task} needs labels: pass --target COLUMN")
     if args.rate_distortion:
         _check_rate_distortion(args, X_train, shape)
+    methods = _methods(args, y_train)
     X_train, X_test, line = _scale(args, X_train, X_test, shape)
     print("\n".join([*lines, line]))
     limit = min(X_train.shape[1], len(X_train))
@@ -504,7 +528,7 @@ def main(argv=None):
         y_train,
         y_test,
         n_components=n_components,
-        methods=args.methods,
+        methods=methods,
         task=task,
         random_state=args.random_state,
         # A bar only on a terminal: redirected, it would write a line per update.
@@ -521,6 +545,23 @@ def main(argv=None):
         for images in args.rd_images:
             _rate_distortion(args, name, images, X_train, X_test, fitted, shape, output)
     return 0
+
+
+def _methods(args, y_train):
+    """The methods to fit: ``--methods``, with their supervised versions for
+    ``--supervised``; a usage error where a supervised one has no labels."""
+    methods = _with_supervised(args.methods) if args.supervised else args.methods
+    if args.supervised and not any(m in SUPERVISED for m in methods):
+        args.error(
+            f"--supervised adds supervised versions of {', '.join(SUPERVISED.values())}: "
+            "name one of them in --methods"
+        )
+    supervised = [m for m in methods if m in SUPERVISED]
+    if supervised and y_train is None:
+        what = "--supervised" if args.supervised else ", ".join(supervised)
+        how = "pass --target COLUMN" if args.data is not None else "pass data with labels"
+        args.error(f"{what} fits on labels, and the data has none: {how}")
+    return methods
 
 
 def _table(results):
