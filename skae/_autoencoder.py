@@ -53,6 +53,11 @@ class AutoencoderTransformer(SupervisedBottleneck, OrderedCodes, BaseAutoencoder
     ``encoder=`` / ``decoder=`` to train networks of your own instead.
     With ``ordered=True`` the code is ordered as PCA's is (nested dropout,
     Rippel et al. 2014): its first ``k`` units are a code of width ``k``.
+    With ``target_weight > 0``, ``fit(X, y)`` also trains a linear head on
+    the code to predict ``y`` (class labels or numbers, some rows possibly
+    unlabelled), so that the code keeps what predicts ``y`` as well as what
+    reconstructs ``X``: the supervised autoencoder of Le et al. (2018).
+    :meth:`predict` gives the head's prediction, a by-product.
 
     <parameters and attributes>
 
@@ -69,12 +74,15 @@ class AutoencoderTransformer(SupervisedBottleneck, OrderedCodes, BaseAutoencoder
        of data with neural networks", Science 313(5786), 504-507, 2006.
     .. [2] O. Rippel, M. A. Gelbart and R. P. Adams, "Learning ordered
        representations with nested dropout", ICML 2014.
+    .. [3] L. Le, A. Patterson and M. White, "Supervised autoencoders:
+       improving generalization performance with unsupervised regularizers",
+       NeurIPS 2018 (``target_weight``).
 
     Examples
     --------
     >>> from sklearn.datasets import load_digits
     >>> from skae import AutoencoderTransformer
-    >>> X, _ = load_digits(return_X_y=True)
+    >>> X, y = load_digits(return_X_y=True)
     >>> X = X / 16.0
     >>> ae = AutoencoderTransformer(n_components=8, max_epochs=5, random_state=0)
     >>> Z = ae.fit_transform(X)
@@ -84,6 +92,14 @@ class AutoencoderTransformer(SupervisedBottleneck, OrderedCodes, BaseAutoencoder
     (1797, 64)
     >>> ae.pca_start_  # started as PCA; a trained epoch did better on held-out rows
     'network'
+
+    Supervised, the code trained to predict the digit as well:
+
+    >>> sup = AutoencoderTransformer(2, target_weight=1.0, max_epochs=5, random_state=0)
+    >>> sup.fit(X, y).transform(X).shape
+    (1797, 2)
+    >>> sup.classes_
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     """
 
     def __init__(
@@ -174,6 +190,11 @@ class ConvolutionalAutoencoder(SupervisedBottleneck, OrderedCodes, BaseAutoencod
     upsampling followed by convolution (no checkerboard artifacts, Odena et
     al. 2016) or transposed convolutions. Any image size works (odd sizes
     too); rows that are not square images are treated as 1-D signals.
+    With ``target_weight > 0``, ``fit(X, y)`` also trains a linear head on
+    the code to predict ``y`` (class labels or numbers, some rows possibly
+    unlabelled), so that the code keeps what predicts ``y`` as well as what
+    reconstructs ``X``: the supervised autoencoder of Le et al. (2018).
+    :meth:`predict` gives the head's prediction, a by-product.
 
     <parameters and attributes>
 
@@ -191,6 +212,9 @@ class ConvolutionalAutoencoder(SupervisedBottleneck, OrderedCodes, BaseAutoencod
        artifacts", Distill, 2016.
     .. [3] O. Rippel, M. A. Gelbart and R. P. Adams, "Learning ordered
        representations with nested dropout", ICML 2014 (``ordered=True``).
+    .. [4] L. Le, A. Patterson and M. White, "Supervised autoencoders:
+       improving generalization performance with unsupervised regularizers",
+       NeurIPS 2018 (``target_weight``).
 
     Examples
     --------

@@ -4,7 +4,8 @@
 a public estimator picks its parts through; it inherits ``partial_fit`` and
 the warm-started ``fit`` from :class:`skae._continued.ContinuedTraining`, and
 ``transform`` / ``inverse_transform`` / ``reconstruct`` / ``score_samples`` /
-``score`` from :class:`skae._inference.InferenceMixin`.
+``score`` from :class:`skae._inference.InferenceMixin`, and the hooks of a
+supervised bottleneck (``target_weight``) from :class:`skae._target.TargetHooks`.
 A public estimator writes its ``__init__`` and declares its parameters with
 :func:`skae._parameters.declare` (the ones every estimator takes are in
 :mod:`skae._common_params`); its hooks:
@@ -58,6 +59,7 @@ from ._nn import AutoencoderModule
 from ._pca_start import attach, start_from_pca
 from ._scaling import Scaling
 from ._sparse_input import SparseRows
+from ._target import TargetHooks
 from ._training import (
     check_fit_rows,
     history_attributes,
@@ -73,6 +75,7 @@ from ._validation import check_code_width
 class BaseAutoencoder(
     ContinuedTraining,
     InferenceMixin,
+    TargetHooks,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     BaseEstimator,
@@ -121,9 +124,7 @@ class BaseAutoencoder(
             one mini-batch of rows at a time (the PCA start, chunks of about
             2**20 values), never more.
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
-            Ignored, unless the estimator takes ``target_weight`` and it is
-            above 0: the target of a supervised bottleneck, -1 or NaN marking
-            unlabelled rows (see ``target_weight``).
+            The target where ``target_weight > 0`` (-1 or NaN: unlabelled); else ignored.
 
         Returns
         -------
@@ -133,20 +134,16 @@ class BaseAutoencoder(
         Raises
         ------
         ValueError
-            If ``X`` holds NaN or infinity, is empty or 1-D, has fewer than 2
-            rows (as PCA), has fewer features than ``n_components``, if its
-            image shape disagrees
-            with ``image_shape`` / ``image_layout``, if a parameter is invalid, if
-            your ``encoder`` / ``decoder`` return the wrong shapes, if
-            the training loss diverges, or, with ``target_weight > 0``, if
-            ``y`` is None, of the wrong length or kind, without a labelled
-            row or with one class. On any error no fitted state is
-            left behind. With ``warm_start=True`` on a fitted estimator,
-            also if ``X`` has other features than the fitted model, lies
-            outside [0, 1] for ``output_activation_="sigmoid"``, or if a
-            parameter other than the training ones changed since the
-            network was built (see ``warm_start``); on any such error the
-            fitted model is left as it was.
+            If ``X`` holds NaN or infinity, is empty or 1-D, has fewer than 2 rows (as PCA),
+            has fewer features than ``n_components``, if its image shape disagrees with
+            ``image_shape`` / ``image_layout``, if a parameter is invalid, if your
+            ``encoder`` / ``decoder`` return the wrong shapes, if the training loss
+            diverges, or if ``y`` is not a target ``target_weight > 0`` can fit. On any
+            error no fitted state is left behind. With ``warm_start=True`` on a fitted
+            estimator, also if ``X`` has other features than the fitted model, lies outside
+            [0, 1] for ``output_activation_="sigmoid"``, or if a parameter other than the
+            training ones changed since the network was built (see ``warm_start``); on any
+            such error the fitted model is left as it was.
 
         Notes
         -----
@@ -193,7 +190,7 @@ class BaseAutoencoder(
         X, sample_shape = self._validate_samples(X, reset=True)
         self._fit_shapes(X, sample_shape, partial)
         Xn, Xn_range, Xn_head = self._fit_scaling(X)
-        labels = self._fit_target(y, X, Xn)  # None: no target (the default)
+        labels = self._fit_target(y, X, Xn)  # None without a target
         # partial_fit has no validation split (as MLPRegressor's).
         early = self.early_stopping and not partial
         n_valid = n_held_out(
@@ -416,19 +413,6 @@ class BaseAutoencoder(
     def _loss_penalties(self):
         """Per-sample penalty terms added to the reconstruction error."""
         return []
-
-    def _fit_target(self, y, X, Xn):
-        """The labels of a supervised bottleneck (:mod:`skae._target`): None, y ignored."""
-        return None
-
-    def _continued_target(self, y, n_samples):
-        return None
-
-    def _n_target_outputs(self):
-        return None
-
-    def _target_term(self):
-        return None
 
     def _corruption(self, Xn):
         """Corruption of training batches, given the network's input ``Xn``: for

@@ -74,6 +74,13 @@ class DenoisingAutoencoder(SupervisedBottleneck, OrderedCodes, ArchitectureChoic
     returns the denoised ``X``. With ``architecture="conv"`` it is the
     standard convolutional image denoiser.
 
+    With ``target_weight > 0``, ``fit(X, y)`` also trains a linear head on
+    the code to predict ``y`` (class labels or numbers, some rows possibly
+    unlabelled), so that the code keeps what predicts ``y`` as well as what
+    reconstructs ``X``: the supervised autoencoder of Le et al. (2018); the
+    corruption applies to ``X`` only. :meth:`predict` gives the head's
+    prediction, a by-product.
+
     <parameters and attributes>
 
     See Also
@@ -87,6 +94,9 @@ class DenoisingAutoencoder(SupervisedBottleneck, OrderedCodes, ArchitectureChoic
        autoencoders", ICML 2008.
     .. [2] O. Rippel, M. A. Gelbart and R. P. Adams, "Learning ordered
        representations with nested dropout", ICML 2014 (``ordered=True``).
+    .. [3] L. Le, A. Patterson and M. White, "Supervised autoencoders:
+       improving generalization performance with unsupervised regularizers",
+       NeurIPS 2018 (``target_weight``).
 
     Examples
     --------

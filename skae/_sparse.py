@@ -88,6 +88,12 @@ class SparseAutoencoder(SupervisedBottleneck, ArchitectureChoice, BaseAutoencode
     much of the code (on MNIST with 8 code units, half of them were dead
     even without a penalty). When that happens ``fit`` warns.
 
+    With ``target_weight > 0``, ``fit(X, y)`` also trains a linear head on
+    the code to predict ``y`` (class labels or numbers, some rows possibly
+    unlabelled), so that the code keeps what predicts ``y`` as well as what
+    reconstructs ``X``: the supervised autoencoder of Le et al. (2018).
+    :meth:`predict` gives the head's prediction, a by-product.
+
     <parameters and attributes>
 
     See Also
@@ -102,6 +108,9 @@ class SparseAutoencoder(SupervisedBottleneck, ArchitectureChoice, BaseAutoencode
        (on L1 activity penalties as a baseline).
     .. [3] F. Chollet, "Building autoencoders in Keras", The Keras Blog,
        2016 (the L1 activity penalty of 1e-4 per sample).
+    .. [4] L. Le, A. Patterson and M. White, "Supervised autoencoders:
+       improving generalization performance with unsupervised regularizers",
+       NeurIPS 2018 (``target_weight``).
 
     Examples
     --------

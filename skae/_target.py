@@ -43,6 +43,7 @@ __all__ = [
     "TARGET_ATTRIBUTES",
     "TARGET_WEIGHT",
     "SupervisedBottleneck",
+    "TargetHooks",
     "encode_target",
     "fit_target",
     "reconstruction_baseline",
@@ -81,8 +82,7 @@ TARGET_WEIGHT = Param(
     or NaN (a float ``y``: the whole row) train the reconstruction only;
     the target term is averaged over the labelled rows of each mini-batch
     (0 for a batch without one). ``transform``, ``inverse_transform`` and
-    ``score`` are unchanged; ``predict`` gives the head's prediction. See
-    :ref:`supervised`.""",
+    ``score`` are unchanged; ``predict`` gives the head's prediction.""",
 )
 
 TARGET_ATTRIBUTES = (
@@ -194,9 +194,10 @@ def _target_type(y_labelled):
         raise ValueError(f"y is not a target skae can fit ({exc}).") from None
     if kind not in CLASSES + NUMBERS:
         raise ValueError(
-            f"y is {kind!r} (sklearn.utils.multiclass.type_of_target): target_weight "
-            "supports one column of class labels or numeric targets (1-D or 2-D), not "
-            "multi-output class labels. Fit one label column, or set target_weight=0."
+            f"Unknown label type for target_weight: y is {kind!r} "
+            "(sklearn.utils.multiclass.type_of_target). target_weight supports one column "
+            "of class labels or numeric targets (1-D or 2-D), not multi-output class "
+            "labels: fit one label column, or set target_weight=0."
         )
     return kind
 
@@ -338,11 +339,32 @@ def _fitted_with_target(estimator):
     return hasattr(estimator, "target_type_")
 
 
-class SupervisedBottleneck:
-    """The estimator's side of ``target_weight`` (a mixin of the four estimators
-    that take it, before :class:`skae._base.BaseAutoencoder`, whose hooks
-    ``_fit_target``, ``_continued_target``, ``_n_target_outputs`` and
-    ``_target_term`` it fills)."""
+class TargetHooks:
+    """The hooks :class:`skae._base.BaseAutoencoder` calls for a target, as an
+    estimator without ``target_weight`` has them (the VAE): no target, ``y``
+    ignored."""
+
+    def _fit_target(self, y, X, Xn):
+        """The labels of a new fit (a tensor, :func:`encode_target`), or None."""
+        return None
+
+    def _continued_target(self, y, n_samples):
+        """The labels of a continued training, or None."""
+        return None
+
+    def _n_target_outputs(self):
+        """Outputs of the head on the code (None: no head)."""
+        return None
+
+    def _target_term(self):
+        """The loss's :class:`~skae._losses.TargetTerm`, or None."""
+        return None
+
+
+class SupervisedBottleneck(TargetHooks):
+    """The estimator's side of ``target_weight``: a mixin of the four estimators
+    that take it, before :class:`skae._base.BaseAutoencoder`, whose
+    :class:`TargetHooks` it fills."""
 
     def _fit_target(self, y, X, Xn):
         """Encoded labels for a new fit (None where ``target_weight`` is 0:

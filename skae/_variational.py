@@ -70,12 +70,24 @@ class VariationalAutoencoder(ArchitectureChoice, BaseAutoencoder):
     --------
     AutoencoderTransformer : A deterministic code.
 
+    Notes
+    -----
+    The VAE takes no ``target_weight`` (the supervised bottleneck of the
+    other estimators; ``y`` is ignored here): its code is a posterior whose
+    prior the KL term matches, so that :meth:`sample` draws from the model.
+    Training its mean to predict ``y`` as well would change that generative
+    model without saying what it then is. The principled supervised VAE
+    models the label as a latent variable of its own: the M2 model of
+    Kingma et al. (2014) [3]_, a different estimator.
+
     References
     ----------
     .. [1] D. P. Kingma and M. Welling, "Auto-encoding variational Bayes",
        ICLR 2014.
     .. [2] I. Higgins et al., "beta-VAE: Learning basic visual concepts with
        a constrained variational framework", ICLR 2017.
+    .. [3] D. P. Kingma, D. J. Rezende, S. Mohamed and M. Welling,
+       "Semi-supervised learning with deep generative models", NeurIPS 2014.
 
     Examples
     --------
