@@ -641,9 +641,32 @@ def _build_estimator(record, tensors, where, device, modules):
     return estimator
 
 
-# skae's own plain transformers and meta-estimator, which skops loads as it loads
-# scikit-learn's: named, not imported (the detector sits in a layer above).
-_SKOPS_TRUSTED = ("skae._ordered.CodePrefix", "skae.outliers.AutoencoderOutlierDetector")
+# skae's own plain transformers and meta-estimators, which skops loads as it
+# loads scikit-learn's, by the name skops gives a type: CodePrefix, and the
+# classes that register themselves (register_trusted_class): the outlier
+# detector, in a layer above this module, which imports nothing of it.
+_SKOPS_TRUSTED = ["skae._ordered.CodePrefix"]
+
+
+def register_trusted_class(cls):
+    """Let :func:`load` build ``cls`` in a composite's skeleton, as skops
+    builds scikit-learn's types.
+
+    For skae's classes without a network that a model file stores through
+    skops: :class:`~skae.AutoencoderOutlierDetector` registers itself and
+    every subclass of it, as the base class registers the estimator
+    classes (:func:`register_estimator_class`), so that this module names
+    no class of a layer above it.
+
+    Returns
+    -------
+    cls : type
+        Unchanged.
+    """
+    name = f"{cls.__module__}.{cls.__name__}"  # skops's name for the type
+    if name not in _SKOPS_TRUSTED:
+        _SKOPS_TRUSTED.append(name)
+    return cls
 
 
 def _build_composite(header, tensors, where, device, modules, trusted):
