@@ -72,14 +72,28 @@ ESTIMATORS = [
     CodeQuantizer(n_bits=12, entropy_coder="zlib"),
     # Outlier detection: over a skae network (its ELBO as the score too) and PCA.
     # One code for the checks' 2-feature blobs: two reconstruct them exactly.
-    AutoencoderOutlierDetector(AutoencoderTransformer(1, **DENSE)),
+    AutoencoderOutlierDetector(AutoencoderTransformer(1, **DENSE), contamination=0.1),
     AutoencoderOutlierDetector(VariationalAutoencoder(1, **DENSE), anomaly_score="estimator"),
     AutoencoderOutlierDetector(PCA(1), contamination=0.1),
 ]
 
 # {estimator class name: {check name: reason it is expected to fail}}.
-# Currently every check passes for every estimator.
-EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
+# The outlier detector sets offset_ from held-out rows (issue 38), so that
+# contamination holds on new rows; two checks hold scikit-learn's
+# training-set reading of contamination, which LocalOutlierFactor escapes
+# through its novelty parameter.
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "AutoencoderOutlierDetector": {
+        "check_outliers_train": (
+            "fit(X).predict(X) flags fewer than contamination of the training rows: "
+            "offset_ is a percentile of held-out scores, and estimator_ fitted X"
+        ),
+        "check_outliers_fit_predict": (
+            "fit_predict labels the training rows by their held-out scores, "
+            "fit(X).predict(X) by their in-sample scores: they differ near offset_"
+        ),
+    },
+}
 
 
 def _expected_failed_checks(estimator):
