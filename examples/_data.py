@@ -46,6 +46,7 @@ SMALL_RUNS = {
     "plot_outlier_detection": {},  # the digits and a table: small as it is
     "plot_pca_vs_autoencoder": {"SKAE_EXAMPLE_MAX_EPOCHS": "60"},
     "plot_sparse_activity": {"SKAE_EXAMPLE_N_TRAIN": "2000", "SKAE_EXAMPLE_MAX_EPOCHS": "50"},
+    "plot_supervised_codes": {},  # the digits, max_epochs="auto": about 15 s
     "plot_vae_sampling": {"SKAE_EXAMPLE_N_TRAIN": "3000", "SKAE_EXAMPLE_MAX_EPOCHS": "30"},
 }
 
