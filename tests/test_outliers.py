@@ -433,6 +433,14 @@ def test_partial_fit_threshold_from_scores_before_each_update():
     # At most the latest 2 000 scores are kept.
     det.partial_fit(np.tile(X, (4, 1)))
     assert det.held_out_scores_.shape == (2000,)
+    # After fit, its held-out scores come first.
+    det = AutoencoderOutlierDetector(AutoencoderTransformer(3, **FAST), contamination=0.1)
+    det.fit(batches[0])
+    before = copy.deepcopy(det)
+    det.partial_fit(batches[1])
+    expected = np.r_[before.held_out_scores_, before.score_samples(batches[1])]
+    np.testing.assert_allclose(det.held_out_scores_, expected, rtol=1e-6)
+    assert det.offset_ == pytest.approx(np.percentile(expected, 10.0), rel=1e-6)
 
 
 def test_predict_validates_before_counting_rows():
