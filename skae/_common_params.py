@@ -301,7 +301,9 @@ COMMON_ATTRIBUTES = (
         "loss_curve_",
         "list of float",
         """Training loss after each epoch (the loss being minimised), one
-        entry per epoch of ``n_iter_``.""",
+        entry per epoch of ``n_iter_``: with ``target_weight > 0``, the total
+        of the reconstruction and the weighted target term, as is every loss
+        below (the validation losses, the ``best_epoch_`` chosen by them).""",
     ),
     Attr(
         "validation_loss_curve_",

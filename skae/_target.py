@@ -202,6 +202,19 @@ def _target_type(y_labelled):
     return kind
 
 
+def _labelled_rows(y, unlabelled, kind):
+    """``y`` as the target ``kind`` takes it (class labels: one column, 1-D)
+    and the mask of its labelled rows: not NaN, and not -1 for numeric class
+    labels."""
+    if kind in CLASSES:
+        if y.ndim == 2 and y.shape[1] != 1:
+            raise ValueError(f"y has shape {y.shape}: class labels come as one column.")
+        y = y.reshape(len(y))
+        if y.dtype.kind in "iuf":
+            unlabelled = unlabelled | (y == -1)
+    return y, ~unlabelled
+
+
 def fit_target(estimator, y, n_samples):
     """Validate and encode ``y`` for a new fit; set the target's fitted attributes.
 
@@ -223,27 +236,37 @@ def fit_target(estimator, y, n_samples):
         one class (or one value) among its labelled rows.
     """
     y = _check_y(y, n_samples)
-    unlabelled = _unlabelled_rows(y)
-    if unlabelled.all():
+    nan_rows = _unlabelled_rows(y)
+    if nan_rows.all():
         raise ValueError("y has no labelled row (all NaN): label some rows of y.")
-    kind = estimator.target_type_ = _target_type(y[~unlabelled])
-    if kind in CLASSES:
-        y = y.ravel() if y.ndim == 2 else y
-        if y.dtype.kind in "iuf":
-            unlabelled |= y == -1
-        if unlabelled.all():
-            raise ValueError("y has no labelled row (all -1): label some rows of y.")
-        classes, counts = np.unique(y[~unlabelled], return_counts=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y has 1 class ({classes[0]!r}) among its labelled rows: a class target "
-                "needs at least two classes (-1 marks unlabelled rows, it is not a class)."
-            )
-        estimator.classes_ = classes.astype(object) if classes.dtype.kind in "US" else classes
-        freq = counts / counts.sum()
-        return encode_target(estimator, y, n_samples), float(-(freq * np.log(freq)).sum())
-    labelled = y[~unlabelled].astype(np.float64)
-    mean, std = labelled.mean(axis=0), labelled.std(axis=0)
+    kind = estimator.target_type_ = _target_type(y[~nan_rows])
+    y, labelled = _labelled_rows(y, nan_rows, kind)
+    if not labelled.any():
+        raise ValueError("y has no labelled row (all -1): label some rows of y.")
+    fit = _fit_classes if kind in CLASSES else _fit_numbers
+    baseline = fit(estimator, y[labelled])
+    return _encode(estimator, y, labelled), baseline
+
+
+def _fit_classes(estimator, y):
+    """Set ``classes_`` from the labelled rows ``y``; return the entropy of
+    their frequencies."""
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has 1 class ({classes[0]!r}) among its labelled rows: a class target "
+            "needs at least two classes (-1 marks unlabelled rows, it is not a class)."
+        )
+    estimator.classes_ = classes.astype(object) if classes.dtype.kind in "US" else classes
+    freq = counts / counts.sum()
+    return float(-(freq * np.log(freq)).sum())
+
+
+def _fit_numbers(estimator, y):
+    """Set ``target_mean_`` / ``target_scale_`` from the labelled rows ``y``;
+    return 1, the standardised target's trivial loss."""
+    y = y.astype(np.float64)
+    mean, std = y.mean(axis=0), y.std(axis=0)
     if np.all(std == 0):
         raise ValueError(
             "y has one value among its labelled rows: nothing to predict. Pass a varying "
@@ -253,7 +276,7 @@ def fit_target(estimator, y, n_samples):
     if y.ndim == 1:
         mean, scale = float(mean), float(scale)
     estimator.target_mean_, estimator.target_scale_ = mean, scale
-    return encode_target(estimator, y, n_samples), 1.0
+    return 1.0
 
 
 def encode_target(estimator, y, n_samples):
@@ -273,21 +296,23 @@ def encode_target(estimator, y, n_samples):
         another number of targets than the fit's (a continued training).
     """
     y = _check_y(y, n_samples)
-    unlabelled = _unlabelled_rows(y)
+    y, labelled = _labelled_rows(y, _unlabelled_rows(y), estimator.target_type_)
+    return _encode(estimator, y, labelled)
+
+
+def _encode(estimator, y, labelled):
+    """:func:`encode_target` of a validated ``y`` and its labelled rows."""
     if estimator.target_type_ in CLASSES:
-        y = y.ravel() if y.ndim == 2 else y
-        if y.dtype.kind in "iuf":
-            unlabelled |= y == -1
         classes = estimator.classes_
-        known = np.isin(y, classes)
-        if not (known | unlabelled).all():
+        unknown = labelled & ~np.isin(y, classes)
+        if unknown.any():
             raise ValueError(
-                f"y has labels {np.unique(y[~(known | unlabelled)]).tolist()} that are not "
-                f"in classes_ {classes.tolist()} (the fit's): pass the fit's classes, or "
-                "-1 for an unlabelled row."
+                f"y has labels {np.unique(y[unknown]).tolist()} that are not in classes_ "
+                f"{classes.tolist()} (the fit's): pass the fit's classes, or -1 for an "
+                "unlabelled row."
             )
-        codes = np.full(n_samples, -1, dtype=np.int64)
-        codes[~unlabelled] = np.searchsorted(classes, y[~unlabelled])
+        codes = np.full(len(y), -1, dtype=np.int64)
+        codes[labelled] = np.searchsorted(classes, y[labelled])
         return torch.from_numpy(codes)
     mean, scale = estimator.target_mean_, estimator.target_scale_
     if np.shape(y)[1:] != np.shape(mean):
@@ -296,7 +321,7 @@ def encode_target(estimator, y, n_samples):
             f"{np.size(mean)} column(s) ({'1-D' if np.ndim(mean) == 0 else '2-D'})."
         )
     values = (np.asarray(y, dtype=np.float64) - mean) / scale
-    return torch.from_numpy(values.reshape(n_samples, -1).astype(np.float32))
+    return torch.from_numpy(values.reshape(len(y), -1).astype(np.float32))
 
 
 def reconstruction_baseline(rows, sigmoid):
