@@ -203,7 +203,9 @@ class RunResult:
 
 
 class AutoencoderNet(NeuralNet):
-    """skorch ``NeuralNet`` for autoencoders: index batching and input = target.
+    """skorch ``NeuralNet`` for autoencoders: index batching and input = target
+    (with a supervised bottleneck's labels beside it: ``(x, (x, labels))``,
+    :func:`skae._batches.pair`; the corruption applies to the input only).
 
     Parameters
     ----------

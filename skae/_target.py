@@ -458,6 +458,13 @@ class SupervisedBottleneck(TargetHooks):
         ------
         ValueError
             As :meth:`transform`.
+
+        Notes
+        -----
+        A PCA start (``pca_start``) starts the head untrained beside PCA's
+        solution; where no trained epoch beat that start on the held-out
+        rows (``best_epoch_ == 0``, ``pca_start_ == "pca"``), the head is
+        still the untrained one and so is this prediction: train longer.
         """
         X = self._check_rows(X)[0]
 
