@@ -26,7 +26,7 @@ from skae import (
     VariationalAutoencoder,
 )
 from skae.metrics import reconstruction_error
-from skae.outliers import default_n_components
+from skae.outliers import CodeDensity, default_max_epochs, default_n_components
 from skae.plotting import ReconstructionErrorDisplay
 
 matplotlib.use("Agg")
@@ -497,3 +497,75 @@ def test_docstring_cites_the_calibration_and_the_other_detectors():
     attributes = {p.name for p in doc["Attributes"]}
     assert "held_out_scores_" in attributes
     assert "held out" in AutoencoderOutlierDetector.fit_predict.__doc__
+
+
+# ------------------------------------------- anomaly_score="reconstruction_and_code"
+def _on_a_plane(rng, n, spread=1.0):
+    """Rows on a 2-D plane of 8-D space, their coordinates drawn from N(0, spread)."""
+    basis = np.linalg.qr(rng.normal(size=(8, 2)))[0].T
+    return spread * rng.normal(size=(n, 2)) @ basis, basis
+
+
+def test_code_score_flags_rows_on_the_surface_but_far_from_every_training_code():
+    # Rows on the training rows' plane are reconstructed exactly, however far
+    # out they lie: the error alone cannot flag them; their codes can.
+    rng = np.random.default_rng(0)
+    X, basis = _on_a_plane(rng, 400)
+    X = X + 0.01 * rng.normal(size=X.shape)
+    far = np.array([[8.0, 8.0], [-9.0, 7.0], [10.0, -6.0]]) @ basis
+    by_error = AutoencoderOutlierDetector(PCA(2), contamination=0.05, random_state=0).fit(X)
+    by_code = AutoencoderOutlierDetector(
+        PCA(2), contamination=0.05, anomaly_score="reconstruction_and_code", random_state=0
+    ).fit(X)
+    assert (by_error.predict(far) == 1).all()
+    assert (by_code.predict(far) == -1).all()
+
+
+def test_code_score_held_out_scores_come_from_fold_models_and_offset_from_them():
+    rng = np.random.default_rng(1)
+    X, _ = _on_a_plane(rng, 300)
+    X = X + 0.05 * rng.normal(size=X.shape)
+    det = AutoencoderOutlierDetector(
+        PCA(2), contamination=0.1, anomaly_score="reconstruction_and_code", random_state=0
+    ).fit(X)
+    assert isinstance(det.code_density_, CodeDensity)
+    assert det.offset_ == pytest.approx(np.percentile(det.held_out_scores_, 10))
+    # A held-out score is the fold model's, not the final model's in-sample one.
+    assert not np.allclose(det.held_out_scores_, det.score_samples(X))
+    # The final model's density is fitted on all rows: recomputed, it agrees.
+    again = CodeDensity(det.estimator_, X)
+    np.testing.assert_allclose(again.scores(det.estimator_, X), det.score_samples(X))
+
+
+def test_code_score_refuses_partial_fit_and_other_scores_have_no_density():
+    X = np.random.default_rng(2).normal(size=(50, 6))
+    det = AutoencoderOutlierDetector(anomaly_score="reconstruction_and_code")
+    with pytest.raises(ValueError, match="partial_fit does not keep"):
+        det.partial_fit(X)
+    assert AutoencoderOutlierDetector(PCA(2)).fit(X).code_density_ is None
+
+
+def test_code_score_detector_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 6))
+    det = AutoencoderOutlierDetector(
+        PCA(3), anomaly_score="reconstruction_and_code", random_state=0
+    ).fit(X)
+    path = tmp_path / "detector.skae"
+    skae.save(det, path)
+    loaded = skae.load(path)
+    np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
+
+
+def test_default_estimator_trains_for_a_budget_of_updates_not_of_epochs():
+    # A detector fits its estimator several times (folds, then all rows):
+    # its default trains about DEFAULT_STEPS mini-batch updates, 10 to 200 epochs.
+    assert default_max_epochs(6000) == 43
+    assert default_max_epochs(300) == 200
+    assert default_max_epochs(10**6) == 10
+    X = np.random.default_rng(4).normal(size=(40, 8)).astype(np.float32)
+    det = AutoencoderOutlierDetector(random_state=0).fit(X)
+    assert det.estimator_.max_epochs == default_max_epochs(40)
+    # An estimator you pass keeps its own max_epochs.
+    mine = AutoencoderOutlierDetector(AutoencoderTransformer(2, max_epochs=3), random_state=0)
+    assert mine.fit(X).estimator_.max_epochs == 3
