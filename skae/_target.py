@@ -79,7 +79,9 @@ TARGET_WEIGHT = Param(
     classes, and the loss (``loss_curve_``, ``tol``) stays in the
     reconstruction's units, now the total. Semi-supervised: rows labelled
     ``-1`` (numeric class labels, as in :mod:`sklearn.semi_supervised`)
-    or NaN (a float ``y``: the whole row) train the reconstruction only;
+    or NaN (a float ``y``: the whole row) train the reconstruction only
+    (string labels cannot mark a row unlabelled: ``-1`` among them is a
+    ``ValueError``; encode them as integers first);
     the target term is averaged over the labelled rows of each mini-batch
     (0 for a batch without one). ``transform``, ``inverse_transform`` and
     ``score`` are unchanged; ``predict`` gives the head's prediction.""",
