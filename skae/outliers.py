@@ -60,11 +60,12 @@ CV_FOLDS = 5
 # Fold models are fitted only until this many rows (or all, if fewer) are
 # held out, and partial_fit keeps this many of the latest held-out scores.
 # offset_ is a percentile of m held-out scores; the share of new rows it flags
-# has standard error sqrt(c * (1 - c) / m): 0.002 at c = 0.01 for m = 2000,
-# 0.005 at c = 0.05, well inside the +-0.01 to 0.02 a user notices. More
-# rows would cost more fold fits for little: a 6 000-row class takes 2 fold
-# fits and the final fit, a 300-row table 5 and 1.
-HELD_OUT_ROWS = 2000
+# has standard error sqrt(c * (1 - c) / m): 0.003 at c = 0.01 for m = 1000,
+# 0.007 at c = 0.05, inside the +-0.01 to 0.02 a user notices. More rows
+# would cost more fold fits for little: a 6 000-row class takes 1 fold fit
+# and the final fit (about 7 x LocalOutlierFactor's time on MNIST,
+# benchmarks/bench_outliers.py), a 300-row table 5 and 1.
+HELD_OUT_ROWS = 1000
 
 
 # The default estimator's training budget: about this many mini-batch updates
@@ -272,8 +273,8 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
     fitted without it, and ``offset_`` is the ``contamination`` percentile
     of these held-out scores; ``estimator_``, the model that scores new
     rows, is then fitted on all the rows. Fold models are fitted only until
-    2 000 rows (or all rows, if fewer) are held out, since a percentile of
-    2 000 scores is already precise (standard error 0.002 at ``c=0.01``).
+    1 000 rows (or all rows, if fewer) are held out, since a percentile of
+    1 000 scores is already precise (standard error 0.003 at ``c=0.01``).
 
     Parameters
     ----------
@@ -337,9 +338,9 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         fitted without it, in the rows' order, as
         :class:`~sklearn.neighbors.LocalOutlierFactor` keeps
         ``negative_outlier_factor_``; NaN for the rows no fold held out
-        (beyond 2 000 held out, ``fit`` fits no more folds; ``fit_predict``
+        (beyond 1 000 held out, ``fit`` fits no more folds; ``fit_predict``
         holds out every row). After ``partial_fit``: the scores of the
-        latest rows (at most 2 000) under the model before it was trained
+        latest rows (at most 1 000) under the model before it was trained
         on them, from which ``offset_`` is set.
     code_density_ : CodeDensity or None
         With ``anomaly_score="reconstruction_and_code"``, the code's part of
@@ -362,9 +363,9 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
 
     Notes
     -----
-    **Cost.** ``fit`` fits the estimator ``min(5, ceil(2000 / (n / 5)))``
+    **Cost.** ``fit`` fits the estimator ``min(5, ceil(1000 / (n / 5)))``
     times on about 80 % of the ``n`` rows (the fold models) and once on all
-    of them: 6 fits in all up to 2 000 rows, 3 for 6 000, 2 from 10 000 on.
+    of them: 6 fits in all up to 1 000 rows, 4 for 2 000, 2 from 5 000 on.
     ``fit_predict`` fits all 5 folds, so 6 fits at any size. Rows of arrays,
     sparse matrices and DataFrames are copied for each fold fit; rows of
     data larger than memory (a memmap, an h5py ``Dataset``) are read a chunk
@@ -590,8 +591,8 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
 
         ``estimator_`` is fitted on all the rows; ``offset_`` from the
         scores of rows held out of fold models (class docstring). Costs
-        ``1 + min(5, ceil(2000 / (n_samples / 5)))`` fits of the estimator:
-        6 up to 2 000 rows, 3 for 6 000.
+        ``1 + min(5, ceil(1000 / (n_samples / 5)))`` fits of the estimator:
+        6 up to 1 000 rows, 2 from 5 000 on.
 
         Parameters
         ----------
@@ -624,7 +625,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         """Fit on ``X`` and label its rows by their held-out scores.
 
         Every row of ``X`` is held out of one of the 5 fold models (6 fits
-        at any size, where ``fit`` stops at 2 000 held-out rows) and labelled
+        at any size, where ``fit`` stops at 1 000 held-out rows) and labelled
         by its score under that model: -1 where
         ``held_out_scores_ - offset_ < 0``. ``offset_`` is the
         ``contamination`` percentile of these same scores, so the labels
@@ -667,7 +668,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         Only where the estimator has ``partial_fit`` (every skae estimator,
         the default). Each batch is scored by the model *before* it is
         trained on it (test, then train: the rows are new to the model), and
-        ``offset_`` is set from the latest 2 000 such scores
+        ``offset_`` is set from the latest 1 000 such scores
         (``held_out_scores_``; after a ``fit``, its held-out scores start
         them). The first call, with no model yet, sets ``offset_`` from the
         batch's scores under the model just trained on it, which flag more

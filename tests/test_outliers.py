@@ -271,13 +271,14 @@ def test_held_out_scores_are_each_row_under_the_fold_model_fitted_without_it():
     ("n_samples", "fit_rows", "held_out"),
     [
         (300, [300] + [240] * 5, 300),  # a small table: 5 folds, then the final fit
-        (6000, [6000, 4800, 4800], 2400),  # 2 folds hold out 2 400 >= 2 000 rows
+        (6000, [6000, 4800], 1200),  # 1 fold holds out 1 200 >= 1 000 rows
+        (2000, [2000, 1600, 1600, 1600], 1200),  # 3 folds of 400
         (6, [6, 4, 4, 4], 6),  # 3 folds of 2 rows
         (3, [3, 2, 2, 2], 3),  # one row a fold
         (2, [2], 0),  # nothing to hold out: the in-sample scores
     ],
 )
-def test_fold_fits_stop_at_2000_held_out_rows(n_samples, fit_rows, held_out):
+def test_fold_fits_stop_at_1000_held_out_rows(n_samples, fit_rows, held_out):
     X = np.random.default_rng(0).normal(size=(n_samples, 4))
     CountingPCA.fits = []
     det = AutoencoderOutlierDetector(CountingPCA(1), contamination=0.1, random_state=0).fit(X)
@@ -412,7 +413,7 @@ def test_tags_neither_clone_the_estimator_nor_need_a_fit():
 
 def test_partial_fit_threshold_from_scores_before_each_update():
     """Each batch is scored by the model before it trains on it; offset_
-    is a percentile of the latest 2 000 such scores."""
+    is a percentile of the latest 1 000 such scores."""
     import copy
 
     X, _ = near_subspace(n=600)
@@ -430,9 +431,9 @@ def test_partial_fit_threshold_from_scores_before_each_update():
     det.partial_fit(batches[2])
     expected = np.r_[expected, before.score_samples(batches[2])]
     np.testing.assert_allclose(det.held_out_scores_, expected, rtol=1e-6)
-    # At most the latest 2 000 scores are kept.
-    det.partial_fit(np.tile(X, (4, 1)))
-    assert det.held_out_scores_.shape == (2000,)
+    # At most the latest 1 000 scores are kept.
+    det.partial_fit(np.tile(X, (2, 1)))
+    assert det.held_out_scores_.shape == (1000,)
     # After fit, its held-out scores come first.
     det = AutoencoderOutlierDetector(AutoencoderTransformer(3, **FAST), contamination=0.1)
     det.fit(batches[0])
