@@ -209,14 +209,20 @@ def check_anomaly_scores(out):
 
 @check("plot_outlier_detection")
 def check_outlier_detection(out):
-    # Measured (2026-12-04): flagged 2.1 % of the training rows, 36.7 % of the
-    # test 7s and 6.0 % of the other test digits; ROC AUC autoencoder 0.760,
-    # PCA(16) 0.857, IsolationForest 0.841; breast cancer 0.931.
+    # Measured (2026-12-05, threshold from held-out rows): flagged 2.1 % of the
+    # held-out training rows, 10.0 % of the test 7s and 0.9 % of the other test
+    # digits; ROC AUC autoencoder 0.760, PCA(16) 0.857, IsolationForest 0.841;
+    # breast cancer 0.931. (2026-12-04, threshold from in-sample scores: 6.0 %
+    # of the other test digits flagged at contamination=0.02.)
     train, sevens, others = numbers(
-        r"flagged {}% of the training rows, {}% of the test 7s and {}% of the other", out
+        r"flagged {}% of the held-out training rows, {}% of the test 7s and {}% of the other",
+        out,
     )
-    # contamination=0.02: 2 % of the training rows, to rounding and ties.
+    # contamination=0.02: 2 % of the held-out rows, to rounding and ties, and
+    # no more than about 2 % of new normal rows (the training 7s take part of
+    # the 2 %).
     assert abs(train - 2.0) <= 0.5
+    assert others <= 3.0
     # The flagged test rows are mostly 7s: far more of them than of the rest.
     assert sevens > 3 * others
     auc = {
