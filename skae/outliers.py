@@ -148,9 +148,8 @@ class CodeDensity:
         # Brute force: nothing but the codes is kept (a model file holds no
         # tree, which skops would not trust), at a cost of n_samples**2
         # distances, computed by scikit-learn a chunk at a time.
-        self.lof = LocalOutlierFactor(
-            n_neighbors=n_neighbors, algorithm="brute", novelty=True
-        ).fit(codes)
+        lof = LocalOutlierFactor(n_neighbors=n_neighbors, algorithm="brute", novelty=True)
+        self.lof = lof.fit(codes)
         parts = np.column_stack(
             [np.cbrt(reconstruction_error(estimator, X)), -self.lof.negative_outlier_factor_]
         )
