@@ -18,11 +18,13 @@ row, its reconstruction, and the features (or pixels) where they differ most.
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils import _safe_indexing, check_random_state, get_tags
@@ -482,6 +484,18 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
             )
         return estimator
 
+    def _fit_clone(self, template, X):
+        """A clone of ``template`` fitted on ``X``. The default estimator stops
+        at the budget the detector chose for it (``default_max_epochs``), by
+        design: its "reached max_epochs" ConvergenceWarning is not shown; an
+        estimator you pass warns as it does on its own."""
+        with warnings.catch_warnings():
+            if self.estimator is None:
+                warnings.filterwarnings(
+                    "ignore", message=".*reached max_epochs", category=ConvergenceWarning
+                )
+            return clone(template).fit(X)
+
     def _check_features(self, X, *, reset):
         """Number of features and feature names against the fit, with
         scikit-learn's messages, for 2-D in-memory ``X`` (images and data
@@ -538,7 +552,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         for train, test in folds.split(np.empty((n_samples, 0))):
             test = np.sort(test)
             rows = _take_rows(X, train)
-            model = clone(template).fit(rows)
+            model = self._fit_clone(template, rows)
             scores[test] = self._scores(model, _take_rows(X, test), self._density(model, rows))
             held += len(test)
             if held >= wanted:
@@ -565,7 +579,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         template = self._unfitted_estimator(self._n_values(X), seed, _num_samples(X))
         # The final model first: its fit validates X, so bad data fails
         # before any fold is fitted.
-        estimator = clone(template).fit(X)
+        estimator = self._fit_clone(template, X)
         density = self._density(estimator, X)
         held_out = self._cross_fit(template, X, _num_samples(X), seed, every_row=every_row)
         finite = held_out[~np.isnan(held_out)]

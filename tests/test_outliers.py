@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -570,3 +570,20 @@ def test_default_estimator_trains_for_a_budget_of_updates_not_of_epochs():
     # An estimator you pass keeps its own max_epochs.
     mine = AutoencoderOutlierDetector(AutoencoderTransformer(2, max_epochs=3), random_state=0)
     assert mine.fit(X).estimator_.max_epochs == 3
+
+
+def test_default_estimator_stops_at_its_budget_without_a_warning(monkeypatch):
+    # The budget is the detector's choice: no "raise max_epochs" advice for it.
+    # Two epochs (a budget far short of convergence) so that the warning is due.
+    import warnings
+
+    import skae.outliers
+
+    monkeypatch.setattr(skae.outliers, "DEFAULT_EPOCHS", (2, 2))
+    X = np.random.default_rng(5).normal(size=(60, 8)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        AutoencoderOutlierDetector(random_state=0).fit(X)
+    # An estimator you pass still says it stopped short.
+    with pytest.warns(ConvergenceWarning, match="reached max_epochs"):
+        AutoencoderOutlierDetector(AutoencoderTransformer(2, max_epochs=2), random_state=0).fit(X)
