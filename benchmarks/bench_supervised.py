@@ -358,7 +358,7 @@ def semi_table(args):
     ok = over_ae >= 0.02 and over_lab >= 0.02
     print(
         f"targets (means over seeds): semi-supervised ahead of both by >= 0.02: "
-        f"{'holds' if ok else 'MISSED'} (+{over_ae:.4f} over AE, {over_lab:+.4f} over AE+y "
+        f"{'holds' if ok else 'MISSED'} ({over_ae:+.4f} over AE, {over_lab:+.4f} over AE+y "
         "on the labelled rows alone)"
     )
 
