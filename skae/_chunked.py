@@ -23,7 +23,9 @@ metrics layers, goes through :func:`row_chunks` (scikit-learn's
 :func:`~sklearn.utils.gen_batches` with :func:`chunk_rows` rows a chunk),
 and :func:`map_chunks` applies a function chunk by chunk. The per-feature
 statistics of rows read in chunks combine in :func:`column_stats`, for
-in-memory and out-of-core data alike.
+in-memory and out-of-core data alike. :func:`take_rows` gives a subset of
+rows (a fold of a cross-fit) that out-of-core data reads lazily, a chunk of
+consecutive rows at a time (:class:`RowSubset`).
 
 The sizes here are module constants, read at each call, so that tests can
 shrink them.
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import gen_batches
+from sklearn.utils import _safe_indexing, gen_batches
 from sklearn.utils.validation import check_array, validate_data
 from tqdm.auto import tqdm
 
@@ -393,3 +395,61 @@ def blocks(n_samples, n_features):
 def buffer_rows(n_features):
     """Rows per training shuffle buffer: about ``BUFFER_VALUES`` values."""
     return max(1, BUFFER_VALUES // max(1, n_features))
+
+
+class RowSubset:
+    """Rows ``indices`` of out-of-core ``data`` (a memmap, an h5py
+    ``Dataset``...), read only when sliced: itself out-of-core input, so that a
+    fold model reads its rows a chunk at a time, as the whole data is read.
+
+    Slices and integer arrays read the rows asked for in runs of at most a
+    chunk of consecutive rows of ``data`` (:func:`chunk_rows`),
+    in the shape and dtype of ``data``; ``np.asarray`` of the whole reads
+    every row asked for into one array (for estimators that need it in
+    memory, such as PCA).
+    """
+
+    def __init__(self, data, indices):
+        self.data = data
+        self.indices = np.sort(np.asarray(indices, dtype=np.intp))
+        self.shape = (len(self.indices), *(int(v) for v in data.shape[1:]))
+        self.ndim = len(self.shape)
+        self.dtype = np.dtype(data.dtype)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            return self[key[0]][(slice(None), *key[1:])]
+        wanted = self.indices[key]
+        if np.ndim(wanted) == 0:
+            return self._read(np.array([wanted]))[0]
+        return self._read(np.asarray(wanted))
+
+    def _read(self, wanted):
+        out = np.empty((len(wanted), *self.shape[1:]), dtype=self.dtype)
+        order = np.argsort(wanted, kind="stable")
+        rows = wanted[order]
+        step = chunk_rows(max(1, math.prod(self.shape[1:])))
+        i = 0
+        while i < len(rows):
+            first = rows[i]
+            j = int(np.searchsorted(rows, first + step, side="left"))
+            block = np.asarray(self.data[first : rows[j - 1] + 1])
+            out[order[i:j]] = block[rows[i:j] - first]
+            i = j
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self[:]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def take_rows(X, indices):
+    """Rows ``indices`` of ``X``: a lazy :class:`RowSubset` of out-of-core
+    data, a copy of those rows (``sklearn.utils._safe_indexing``) of arrays,
+    CSR matrices, DataFrames and lists."""
+    if is_out_of_core(X):
+        return RowSubset(X, indices)
+    return _safe_indexing(X, indices, axis=0)

@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_c
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 from sklearn.neighbors import LocalOutlierFactor
-from sklearn.utils import _safe_indexing, check_random_state, get_tags
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
@@ -39,7 +39,7 @@ from sklearn.utils.validation import (
 )
 
 from ._autoencoder import AutoencoderTransformer
-from ._chunked import chunk_rows, is_out_of_core
+from ._chunked import is_out_of_core, take_rows
 from ._io import register_trusted_class
 from .metrics import reconstruction_error
 
@@ -191,64 +191,6 @@ def _estimator_has(name):
         return hasattr(estimator, name)
 
     return check
-
-
-class _RowSubset:
-    """Rows ``indices`` of out-of-core ``data`` (a memmap, an h5py
-    ``Dataset``...), read only when sliced: itself out-of-core input, so that a
-    fold model reads its rows a chunk at a time, as the whole data is read.
-
-    Slices and integer arrays read the rows asked for in runs of at most a
-    chunk of consecutive rows of ``data`` (:func:`skae._chunked.chunk_rows`),
-    in the shape and dtype of ``data``; ``np.asarray`` of the whole reads
-    every row asked for into one array (for estimators that need it in
-    memory, such as PCA).
-    """
-
-    def __init__(self, data, indices):
-        self.data = data
-        self.indices = np.sort(np.asarray(indices, dtype=np.intp))
-        self.shape = (len(self.indices), *(int(v) for v in data.shape[1:]))
-        self.ndim = len(self.shape)
-        self.dtype = np.dtype(data.dtype)
-
-    def __len__(self):
-        return self.shape[0]
-
-    def __getitem__(self, key):
-        if isinstance(key, tuple):
-            return self[key[0]][(slice(None), *key[1:])]
-        wanted = self.indices[key]
-        if np.ndim(wanted) == 0:
-            return self._read(np.array([wanted]))[0]
-        return self._read(np.asarray(wanted))
-
-    def _read(self, wanted):
-        out = np.empty((len(wanted), *self.shape[1:]), dtype=self.dtype)
-        order = np.argsort(wanted, kind="stable")
-        rows = wanted[order]
-        step = chunk_rows(max(1, math.prod(self.shape[1:])))
-        i = 0
-        while i < len(rows):
-            first = rows[i]
-            j = int(np.searchsorted(rows, first + step, side="left"))
-            block = np.asarray(self.data[first : rows[j - 1] + 1])
-            out[order[i:j]] = block[rows[i:j] - first]
-            i = j
-        return out
-
-    def __array__(self, dtype=None, copy=None):
-        out = self[:]
-        return out if dtype is None else out.astype(dtype, copy=False)
-
-
-def _take_rows(X, indices):
-    """Rows ``indices`` of ``X``: a lazy :class:`_RowSubset` of out-of-core
-    data, a copy of those rows (``sklearn.utils._safe_indexing``) of arrays,
-    CSR matrices, DataFrames and lists."""
-    if is_out_of_core(X):
-        return _RowSubset(X, indices)
-    return _safe_indexing(X, indices, axis=0)
 
 
 class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -566,10 +508,10 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         folds = KFold(n_splits=k, shuffle=True, random_state=seed)
         for train, test in folds.split(np.empty((n_samples, 0))):
             test = np.sort(test)
-            rows = _take_rows(X, train)
+            rows = take_rows(X, train)
             model = self._fit_clone(template, rows)
             density = self._density(model, rows)
-            scores[test] = self._scores(model, _take_rows(X, test), density)
+            scores[test] = self._scores(model, take_rows(X, test), density)
             first = first or (model, density)
             held += len(test)
             if held >= wanted:
