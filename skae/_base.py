@@ -23,11 +23,16 @@ A public estimator writes its ``__init__`` and declares its parameters with
 A new fit (:meth:`BaseAutoencoder._fit`) reads as its steps: validate the
 data, set the input scaling (:mod:`skae._scaling`), hold rows out
 (:func:`skae._training.training_data`, the one place), build the network
-(:mod:`skae._network`; the PCA start, :mod:`skae._pca_start`, is part of its
-construction) and train it through one path, :meth:`BaseAutoencoder._train`,
-which a continued training shares: :mod:`skae._training` plans the run from
-the parameters, and :meth:`skae._net.AutoencoderNet.train_run` trains on from
-the net's weights and keeps the best held-out epoch. Data larger than memory (a memmap, an h5py or
+(:mod:`skae._network`; the PCA start, :mod:`skae._pca_start`, and a target
+head at the trivial model are part of its construction), train it and
+select an epoch through one path, :meth:`BaseAutoencoder._train`, which a
+continued training shares (:mod:`skae._training` plans the run from the
+parameters, and :meth:`skae._net.AutoencoderNet.train_run` trains on from
+the net's weights and keeps the best held-out epoch), refit what was
+selected (the start kept: PCA of all rows and a head fitted on its codes,
+:meth:`BaseAutoencoder._refit_start`), set the diagnostics of the model
+returned (:meth:`BaseAutoencoder._diagnose`), and only then re-raise a
+Ctrl-C. Each fitted attribute is written in one place. Data larger than memory (a memmap, an h5py or
 zarr array) is validated and read chunk by chunk (:mod:`skae._chunked`);
 sparse data stays a CSR matrix (:mod:`skae._sparse_input`).
 """
@@ -185,18 +190,21 @@ class BaseAutoencoder(
         self.__dict__.pop("_net_params", None)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _fit(self, X, y=None, *, partial=False):
-        """A new fit, step by step: validate, scale, split, build, train."""
+    def _fit(self, X, y=None, *, partial=False, classes=None):
+        """A new fit, in the order it happens: validate, scale, split, build,
+        train and select, refit what was selected, set the diagnostics of
+        the model returned, then re-raise a Ctrl-C."""
         X, sample_shape = self._validate_samples(X, reset=True)
         self._fit_shapes(X, sample_shape, partial)
         Xn, Xn_range, Xn_head = self._fit_scaling(X)
-        labels = self._fit_target(y, X, Xn)  # None without a target
+        labels = self._fit_target(y, X, Xn, classes)  # None without a target
         # partial_fit has no validation split (as MLPRegressor's).
         early = self.early_stopping and not partial
+        start_is_candidate = not partial and self._starts_from_pca()
         n_valid = n_held_out(
             X.shape[0],
             early=early,
-            select=not partial and self._starts_from_pca(),
+            select=start_is_candidate,
             validation_fraction=self.validation_fraction,
         )
         seed = torch_seed(self.random_state)
@@ -205,29 +213,43 @@ class BaseAutoencoder(
         )
         device = resolve_device(self.device)
         with seeded(seed, device):
-            self.net_ = self._build_net(train_data, X.shape[1], Xn_range, Xn_head, device)
-            try:
-                self._train(X, train_data, valid_data, early=early, partial=partial)
-            finally:
-                if getattr(self, "pca_start_", None) == "pca":  # also after a Ctrl-C
-                    self._refit_start(X, Xn, valid_data)
+            self.net_, start_ratio = self._build_net(
+                train_data, X.shape[1], Xn_range, Xn_head, device
+            )
+            result = self._train(
+                X, train_data, valid_data, early=early, partial=partial,
+                start_is_candidate=start_is_candidate,
+            )  # fmt: skip
+        if self.best_epoch_ == 0:  # the selection kept the start: refit it on all rows
+            all_rows = training_data(X, Xn, self._normalize, n_valid=0, split_seed=None, y=labels)[
+                0
+            ]
+            start_ratio = self._refit_start(all_rows, X.shape[1])
+        if self._takes_pca_start:
+            self.pca_explained_variance_ratio_ = start_ratio
+        self._diagnose(X)
+        self._raise_if_interrupted(result)
         return self
 
-    def _refit_start(self, X, Xn, valid_data):
-        """Where the fit kept its start (``best_epoch_ == 0``), refit it on all
-        rows, as a search refits the model it chose: the start's PCA, fitted
-        on the training rows to choose without bias, becomes PCA of ``X``
-        (exact and cheap). ``best_validation_loss_`` is then the loss of
-        this model on the held-out rows."""
-        all_rows = training_data(X, Xn, self._normalize, n_valid=0, split_seed=None)[0]
-        self.pca_explained_variance_ratio_ = start_from_pca(
+    def _refit_start(self, rows, n_features):
+        """Refit the kept start on ``rows`` (every row of the fit), as a search
+        refits the model it chose: its PCA, fitted on the training rows to
+        choose without bias, becomes PCA of ``X`` (exact and cheap), and a
+        target head is fitted on its codes (:meth:`_fit_head_on_codes`).
+
+        Returns
+        -------
+        explained_variance_ratio : ndarray of shape (n_components,)
+        """
+        ratio = start_from_pca(
             self.net_.module_,
-            all_rows,
-            X.shape[1],
+            rows,
+            n_features,
             self.n_components,
             logits=self.output_activation_ == "sigmoid",
         )
-        self.best_validation_loss_ = float(np.mean(self.net_.validation_losses(valid_data)))
+        self._fit_head_on_codes(rows)
+        return ratio
 
     def _fit_shapes(self, X, sample_shape, partial):
         """Check the data's shape against the parameters; set ``input_shape_``,
@@ -281,8 +303,16 @@ class BaseAutoencoder(
         )
 
     def _build_net(self, train_data, n_features, Xn_range, Xn_head, device):
-        """The network (with the PCA start where it applies) and its skorch net,
-        initialised; sets ``reconstruction_loss_`` and the start's attributes."""
+        """The network (with the PCA start where it applies, and a target head
+        at the trivial model) and its skorch net, initialised; sets
+        ``reconstruction_loss_``.
+
+        Returns
+        -------
+        net : AutoencoderNet
+        start_ratio : ndarray of shape (n_components,) or None
+            The start's PCA ``explained_variance_ratio_`` (None without one).
+        """
         module = build_module(self, n_features)
         if self.encoder is not None or self.decoder is not None:
             check_custom_shapes(
@@ -293,13 +323,12 @@ class BaseAutoencoder(
                 n_features,
             )
         sigmoid = self.output_activation_ == "sigmoid"
-        if self._takes_pca_start:
-            self.pca_start_ = self.pca_explained_variance_ratio_ = None
+        start_ratio = None
         if self._starts_from_pca():
-            self.pca_explained_variance_ratio_ = start_from_pca(
+            start_ratio = start_from_pca(
                 module, train_data, n_features, self.n_components, logits=sigmoid
             )
-            self.pca_start_ = "start"
+        self._start_head(module, train_data)
         self.reconstruction_loss_ = "binary_crossentropy" if sigmoid else "squared_error"
         net = make_net(
             self,
@@ -309,25 +338,33 @@ class BaseAutoencoder(
             corruption=self._corruption(Xn_range),
         )
         self._net_params = network_params(self)
-        return net.initialize()
+        return net.initialize(), start_ratio
 
-    def _train(self, X, train_data, valid_data, *, early, partial):
-        """Train ``net_`` on ``train_data`` (the validation split ``valid_data``,
-        if any, selects the epoch kept) and set the fitted attributes of the
-        run: one epoch (``partial``) or up to ``max_epochs``. ``net_`` is new
-        or the fitted one continued (:meth:`skae._net.AutoencoderNet.train_run`).
-        Run inside :func:`seeded`.
+    def _train(self, X, train_data, valid_data, *, early, partial, start_is_candidate=False):
+        """Train ``net_`` on ``train_data`` and record the run: one epoch
+        (``partial``) or up to ``max_epochs``; with a validation split
+        ``valid_data``, ``net_`` ends on the epoch it selects
+        (:meth:`skae._net.AutoencoderNet.train_run`; the start counted only
+        where ``start_is_candidate``). ``net_`` is new or the fitted one
+        continued. Sets the history's attributes (``n_iter_``, the loss
+        curves, ``best_epoch_``, ``best_validation_loss_``), ``lr_`` and
+        ``stopped_early_``. Run inside :func:`seeded`.
+
+        Returns
+        -------
+        result : skae._net.RunResult
+            Pass it to :meth:`_raise_if_interrupted` once the fitted
+            attributes are set.
 
         Raises
         ------
-        FitInterrupted
-            On Ctrl-C after at least one epoch of this call completed: the
-            completed epochs are recorded and kept (a ConvergenceWarning
-            says so).
         KeyboardInterrupt
             On Ctrl-C before an epoch of this call completed.
         """
-        run = plan_run(self, len(train_data), X.shape[1], early=early, partial=partial)
+        run = plan_run(
+            self, len(train_data), X.shape[1], early=early, partial=partial,
+            start_is_candidate=start_is_candidate,
+        )  # fmt: skip
         result = self.net_.train_run(train_data, valid_data, run)
         previous = {
             name: vars(self)[name]
@@ -338,25 +375,51 @@ class BaseAutoencoder(
         self.lr_ = run.lr
         n_run = len(result.rows)
         self.stopped_early_ = not (partial or result.interrupted) and n_run < run.max_epochs
-        if getattr(self, "pca_start_", None) is not None:
-            kept = self.best_epoch_
-            self.pca_start_ = "start" if kept is None else "pca" if kept == 0 else "network"
         if not (partial or result.interrupted) and n_run == run.max_epochs:
             self._warn_if_unconverged(run, result.rows)
+        return result
+
+    def _diagnose(self, X):
+        """Set the diagnostics of the model returned, from the (validated)
+        training data ``X``: ``pca_start_`` and each estimator's own
+        (:meth:`_after_fit`)."""
+        if self._takes_pca_start:
+            self.pca_start_ = self._pca_start_outcome()
         self._after_fit(X)
-        if result.interrupted:
-            kept = self.n_iter_ if self.best_epoch_ is None else self.best_epoch_
-            warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {n_run} completed "
-                f"epoch(s): {type(self).__name__} keeps the weights of epoch {kept} "
-                f"(n_iter_={self.n_iter_}). Call fit again to train it fully.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-            raise FitInterrupted(
-                f"fit interrupted after {n_run} completed epoch(s); the estimator keeps "
-                "the weights of its best (or last) one."
-            )
+
+    def _pca_start_outcome(self):
+        """``pca_start_``: what the PCA start gave (see its docstring)."""
+        if getattr(self.net_.module_, "pca_path", None) is None:
+            return None
+        if self.best_epoch_ is None:
+            return "start"
+        return "pca" if self.best_epoch_ == 0 else "network"
+
+    def _raise_if_interrupted(self, result):
+        """After a Ctrl-C ended the run (``result.interrupted``), once the
+        fitted attributes describe the model kept: a ConvergenceWarning, then
+        :class:`~skae._net.FitInterrupted`.
+
+        Raises
+        ------
+        FitInterrupted
+            If the run was interrupted: the completed epochs are recorded
+            and kept.
+        """
+        if not result.interrupted:
+            return
+        kept = self.n_iter_ if self.best_epoch_ is None else self.best_epoch_
+        warnings.warn(
+            f"Training was interrupted (KeyboardInterrupt) after {len(result.rows)} "
+            f"completed epoch(s): {type(self).__name__} keeps the weights of epoch {kept} "
+            f"(n_iter_={self.n_iter_}). Call fit again to train it fully.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+        raise FitInterrupted(
+            f"fit interrupted after {len(result.rows)} completed epoch(s); the estimator "
+            "keeps the weights of its best (or last) one."
+        )
 
     def _warn_if_unconverged(self, run, rows):
         """A ConvergenceWarning where a run reached ``max_epochs`` with its

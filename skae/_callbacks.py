@@ -19,6 +19,7 @@ __all__ = [
     "EarlyStoppingWithCooldown",
     "LastEpochWeights",
     "PlainPrintLog",
+    "within_one_standard_error",
 ]
 
 
@@ -113,12 +114,11 @@ class EarlyStoppingWithCooldown(EarlyStopping):
         run's last ``patience`` epochs below the mean of the ``patience``
         before them by more than ``threshold`` (fewer epochs: halves of them).
 
-        The best epoch alone can be a lucky one on a noisy loss: on the raw
-        wine table (133 training rows at ``batch_size=128``, a 5-row batch
-        every epoch), one epoch at a tenth of its neighbours' loss made
-        skorch's test see no improvement for ``patience`` epochs while the
-        loss was still falling tenfold, and the fit ended at epoch 36
-        (``benchmarks/bench_seed_spread.py``).
+        The best epoch alone can be a lucky one on a noisy loss (a small
+        table whose last mini-batch holds a few rows): one epoch far below
+        its neighbours would make skorch's test see no improvement for
+        ``patience`` epochs while the loss still falls
+        (``benchmarks/bench_seed_spread.py`` measures the effect).
         """
         n = min(self.epochs_ // 2, self.patience)
         if n < 1:
@@ -181,18 +181,56 @@ class PlainPrintLog(PrintLog):
         return _ANSI_CODES.sub("", text)
 
 
+def within_one_standard_error(start_loss, row_losses):
+    """Whether a start's validation loss is within one standard error of the
+    best trained epoch's: the one-standard-error rule.
+
+    Among the models whose held-out error is within one standard error of
+    the best one's, the rule takes the simplest (Breiman, Friedman, Olshen &
+    Stone, *Classification and Regression Trees*, 1984, sec. 3.4.3; Hastie,
+    Tibshirani & Friedman, *The Elements of Statistical Learning*, 2nd ed.,
+    2009, sec. 7.10): here the start, PCA's solution. The standard error is
+    that of the best epoch's mean loss over the held-out rows,
+    ``std(row_losses, ddof=1) / sqrt(n)``, as those references take the
+    standard error of the best model's estimated error (not a paired test
+    of the two models' per-row differences, whose standard error is
+    smaller and keeps more trained epochs). The best of many epochs scored
+    on the same rows is an optimistic estimate of its error: the rule
+    keeps the start unless a trained epoch wins by more than that noise.
+
+    Parameters
+    ----------
+    start_loss : float
+        The start's mean validation loss (epoch 0).
+    row_losses : array-like of shape (n_valid_rows,)
+        The best trained epoch's per-row validation losses (their mean is
+        its ``valid_loss``).
+
+    Returns
+    -------
+    keep_start : bool
+        True where ``start_loss <= mean(row_losses) + standard error`` (with
+        one held-out row, whose standard error is unknown: always True).
+    """
+    losses = np.asarray(row_losses, dtype=np.float64)
+    n = len(losses)
+    error = losses.std(ddof=1) / np.sqrt(n) if n > 1 else np.inf
+    return bool(start_loss <= losses.mean() + error)
+
+
 class BestValidationEpoch(Callback):
     """Keep the weights of the epoch with the lowest validation loss.
 
     The one rule by which a skae fit selects its model, with or without
-    early stopping: the weights the run started from count as its epoch 0
-    (:meth:`start_from`), so that a network that starts as PCA (the PCA
-    start) ends no worse than PCA on the held-out rows. At the end of
-    training the best weights are loaded back and ``kept_`` is
+    early stopping. Where the weights the run starts from are a model
+    someone would choose (PCA's solution, the PCA start), they count as its
+    epoch 0 (:meth:`start_from`), so that the fit ends no worse than PCA on
+    the held-out rows; a random initialisation is not a candidate. At the
+    end of training the best weights are loaded back and ``kept_`` is
     ``(history row, validation loss)`` of that epoch (the row the run
     started after, for epoch 0); :meth:`prefer_start` then goes back to the
-    start where its loss is within one standard error of that epoch's. Does
-    nothing in a training without a validation split.
+    start where :func:`within_one_standard_error` says so. Does nothing in
+    a training without a validation split.
     """
 
     def __init__(self):
@@ -224,20 +262,10 @@ class BestValidationEpoch(Callback):
         self.best_ = None
 
     def prefer_start(self, net, row_losses):
-        """Go back to the start where its validation loss is within one
-        standard error of the kept epoch's.
-
-        The one-standard-error rule (Breiman et al., *Classification and
-        Regression Trees*, 1984; Hastie, Tibshirani & Friedman, *The Elements
-        of Statistical Learning*, 2009, sec. 7.10): among the models whose
-        held-out error is within one standard error of the best one's, take
-        the simplest -- here the start, PCA's solution under the PCA start.
-        The standard error is that of the kept epoch's mean loss over the
-        held-out rows (``row_losses``, its per-row losses). The best of many
-        epochs scored on the same few rows is an optimistic estimate: on a
-        small table a trained epoch that wins by chance is not kept (wine,
-        34 held-out rows: one seed in eight kept an epoch 1.22 x PCA's test
-        error with a paired test, ``benchmarks/bench_pca_floor.py``).
+        """Go back to the start (where it is a candidate) if its validation
+        loss is within one standard error of the kept epoch's
+        (:func:`within_one_standard_error`; ``row_losses`` are the kept
+        epoch's per-row losses).
 
         Returns
         -------
@@ -245,10 +273,7 @@ class BestValidationEpoch(Callback):
         """
         if self.start_ is None or self.kept_ is None or self.kept_[0] == self.start_[0]:
             return False
-        losses = np.asarray(row_losses, dtype=np.float64)
-        n = len(losses)
-        error = losses.std(ddof=1) / np.sqrt(n) if n > 1 else np.inf
-        if self.start_[1] > losses.mean() + error:
+        if not within_one_standard_error(self.start_[1], row_losses):
             return False
         net.module_.load_state_dict(self.start_[2])
         self.kept_ = self.start_[:2]

@@ -132,8 +132,9 @@ TRAINING_PARAMS = (
         """If True, hold out ``validation_fraction`` of the training data and
         stop when the validation loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, keeping the weights of the epoch of
-        lowest validation loss (``best_epoch_``; the weights training started
-        from count as epoch 0). If False, stop on the training loss, as
+        lowest validation loss (``best_epoch_``; under a PCA start, PCA's
+        solution counts as epoch 0, a random initialisation never does).
+        If False, stop on the training loss, as
         :class:`~sklearn.neural_network.MLPRegressor` does; a PCA start
         (``pca_start``) still holds rows out to keep its best epoch. Data
         read from disk holds out whole blocks of rows. See
@@ -227,7 +228,8 @@ PCA_START = Param(
     out (early stopping's split; without early stopping,
     ``validation_fraction`` of the rows but at least 250 or a quarter of
     them, at most 2 000) and keeps the epoch of lowest loss on them, epoch
-    0 counted (``best_epoch_``; ``pca_start_`` says which). Not for your own
+    0 (PCA) counted and kept unless a trained epoch beats it by more than
+    one standard error (``best_epoch_``; ``pca_start_`` says which). Not for your own
     ``encoder`` / ``decoder``. False: the network alone, trained on all the
     rows (as in skae 0.2). See :ref:`pca-start`.""",
 )
@@ -308,19 +310,27 @@ COMMON_ATTRIBUTES = (
     Attr(
         "validation_loss_curve_",
         "list of float or None",
-        """Validation loss after each epoch, in the units of ``loss_curve_``,
+        """Validation loss of each epoch, in the units of ``loss_curve_``,
         when the last ``fit`` held rows out (``early_stopping=True``, or a PCA
-        start; NaN for earlier epochs trained without a validation split,
-        after ``warm_start``); None otherwise and after :meth:`partial_fit`.""",
+        start): ``n_iter_ + 1`` entries, entry ``e`` for epoch ``e`` and entry
+        0 for the network before training (the start; one more entry than
+        ``loss_curve_``), so that ``validation_loss_curve_[best_epoch_] ==
+        best_validation_loss_``. NaN for earlier epochs trained without a
+        validation split (after ``warm_start``); None otherwise and after
+        :meth:`partial_fit`.""",
     ),
     Attr(
         "best_epoch_",
         "int or None",
         """Where the last ``fit`` held rows out (``early_stopping=True``, or a
         PCA start), the epoch whose weights the estimator holds: the one of
-        lowest validation loss, counted over all of ``n_iter_`` (0: the
-        weights training started from, PCA's solution under a PCA start).
-        None otherwise and after :meth:`partial_fit`.""",
+        lowest validation loss among this fit's epochs, counted over all of
+        ``n_iter_``. 0 only under a PCA start: PCA's solution, a candidate
+        kept unless a trained epoch beats it by more than one standard error
+        (:ref:`pca-start`), and then refit on all the rows (with a target
+        head fitted on its codes). A random initialisation, or the model a
+        ``warm_start`` continues, is never kept. None otherwise and after
+        :meth:`partial_fit`.""",
     ),
     Attr(
         "stopped_early_",
@@ -335,10 +345,14 @@ COMMON_ATTRIBUTES = (
     Attr(
         "best_validation_loss_",
         "float or None",
-        """The validation loss of ``best_epoch_``, in the units of
-        ``loss_curve_`` (the network's: ``X`` centred and divided by
-        ``scale_``): the loss the model returned has on the held-out rows.
-        None where ``best_epoch_`` is None.""",
+        """The loss the selection saw: ``validation_loss_curve_[best_epoch_]``,
+        the held-out loss of the epoch kept, in the units of ``loss_curve_``
+        (the network's: ``X`` centred and divided by ``scale_``). For a
+        trained epoch it is the returned model's loss on the held-out rows;
+        for the PCA start (``best_epoch_ == 0``) it is the loss of the start
+        fitted on the training rows (with the trivial target head), before
+        the refit on all rows gives the model returned. None where
+        ``best_epoch_`` is None.""",
     ),
     Attr("output_activation_", '{"sigmoid", "identity"}', "The output activation used."),
     Attr(

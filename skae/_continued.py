@@ -32,7 +32,7 @@ class ContinuedTraining:
     of :class:`skae._base.BaseAutoencoder`, whose ``_fit``, ``_train`` and
     fitted state it uses)."""
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, classes=None):
         """Train on one more batch of data: one pass (epoch) over ``X``.
 
         For data that does not fit in memory, or that arrives over time:
@@ -69,6 +69,14 @@ class ContinuedTraining:
             Ignored, unless the estimator takes ``target_weight`` and it is
             above 0: the targets of these rows, as for :meth:`fit`. A later
             call takes the first call's classes (``classes_``) and scaling.
+        classes : array-like of shape (n_classes,), default=None
+            The class labels across all calls (``np.unique(y_all)``), as
+            scikit-learn's incremental classifiers take them. Pass it on the
+            first call with class labels and ``target_weight > 0``: a batch
+            need not hold every class, and without it ``classes_`` is the
+            first batch's classes (a later label outside them is a
+            ``ValueError``). Later calls may omit it; where given, it must
+            equal ``classes_``. Ignored where ``target_weight`` is 0.
 
         Returns
         -------
@@ -112,11 +120,11 @@ class ContinuedTraining:
         files hold the weights only).
         """
         if self._has_network():
-            self._continue_fit(X, y, partial=True)
+            self._continue_fit(X, y, partial=True, classes=classes)
             return self
         self._forget_fit()
         try:
-            self._fit(X, y, partial=True)
+            self._fit(X, y, partial=True, classes=classes)
         except FitInterrupted:
             raise  # Ctrl-C after the epoch completed: it is kept, as in fit
         except BaseException:
@@ -125,13 +133,13 @@ class ContinuedTraining:
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _continue_fit(self, X, y, *, partial):
+    def _continue_fit(self, X, y, *, partial, classes=None):
         """Train the fitted network on ``X``: one epoch (``partial_fit``) or a
         warm-started fit. On any error, the estimator is left as it was."""
         how = "partial_fit" if partial else "fit with warm_start=True"
         X = self._check_continued_rows(X, how)
         check_unchanged_params(self, how)
-        labels = self._continued_target(y, X.shape[0])
+        labels = self._continued_target(y, X.shape[0], classes)
         if isinstance(X, ChunkedRows):
             stats = X.scan(moments=False)  # validates every row
             x_min, x_max = stats.min.min(), stats.max.max()
@@ -153,7 +161,9 @@ class ContinuedTraining:
         snapshot, attributes = self.net_.snapshot(), self._fitted_attributes()
         try:
             with seeded(run_seed, self.net_.device):
-                self._train(X, train_data, valid_data, early=early, partial=partial)
+                result = self._train(X, train_data, valid_data, early=early, partial=partial)
+            self._diagnose(X)
+            self._raise_if_interrupted(result)
         except FitInterrupted:
             raise  # completed epochs are kept, as in fit
         except BaseException as exc:

@@ -19,8 +19,9 @@ takes a :class:`TrainingRun` (epochs, rate, schedule, stopping rule), sets
 up its callbacks (:mod:`skae._callbacks`, :mod:`skae._schedules`), trains on
 from the current weights with skorch's ``partial_fit``, turns a Ctrl-C into
 the weights of the last completed (or best) epoch, keeps the epoch of
-lowest validation loss (the weights it started from counted, and kept
-unless a trained epoch beats them by a standard error), and returns
+lowest validation loss (the weights it started from counted only where
+they are PCA's solution, and then kept unless a trained epoch beats them by
+more than one standard error), and returns
 what it ran (:class:`RunResult`); :meth:`~AutoencoderNet.snapshot` / :meth:`~AutoencoderNet.restore`
 undo a failed continued training. The loss terms live in
 :mod:`skae._losses`, the networks in :mod:`skae._nn`.
@@ -126,6 +127,11 @@ class TrainingRun:
     verbose : int
     callbacks : tuple, default=()
         The user's skorch callbacks, run after skae's.
+    start_is_candidate : bool, default=False
+        Whether the weights the run starts from may be kept (its epoch 0):
+        only where they are a model someone would choose, PCA's solution
+        (the PCA start). A random initialisation, or the fitted network a
+        continued training starts from, is not.
     """
 
     max_epochs: int
@@ -138,6 +144,7 @@ class TrainingRun:
     patience: int
     verbose: int
     callbacks: tuple = ()
+    start_is_candidate: bool = False
 
     def callback_settings(self):
         """What the callbacks depend on: a run with the same settings carries on
@@ -186,19 +193,21 @@ class RunResult:
     ----------
     rows : list of dict
         The history rows of the run's completed epochs.
+    start_loss : float or None
+        With a validation split, the validation loss of the weights the run
+        started from (its epoch 0); None without one.
     best : int or None
         With a validation split, the epoch whose weights the net holds,
-        counted from the run's start: 0 for the weights it started from,
-        ``k`` for the ``k``-th epoch of ``rows``. None without one.
-    best_loss : float or None
-        That epoch's validation loss.
+        counted from the run's start: 0 for the weights it started from
+        (only where ``TrainingRun.start_is_candidate``), ``k`` for the
+        ``k``-th epoch of ``rows``. None without one.
     interrupted : bool
         Whether a Ctrl-C ended the run.
     """
 
     rows: list
+    start_loss: float | None
     best: int | None
-    best_loss: float | None
     interrupted: bool
 
 
@@ -227,11 +236,13 @@ class AutoencoderNet(NeuralNet):
         """Train on from the current weights, optimizer state and history.
 
         With a validation split, the net ends on the weights of the epoch of
-        lowest validation loss, the weights it started from (epoch 0)
-        counted and kept unless that epoch beats them by more than one
-        standard error of the per-row difference: the one rule by which a
-        fit selects its model, with or without early stopping
-        (:class:`~skae._callbacks.BestValidationEpoch`).
+        lowest validation loss; where the weights it started from are a
+        candidate (``run.start_is_candidate``: the PCA start), they are kept
+        unless that epoch's mean loss is lower by more than one standard
+        error of its per-row losses: the one rule by which a fit selects
+        its model, with or without early stopping
+        (:class:`~skae._callbacks.BestValidationEpoch`,
+        :func:`~skae._callbacks.within_one_standard_error`).
 
         Parameters
         ----------
@@ -268,8 +279,12 @@ class AutoencoderNet(NeuralNet):
         callbacks = dict(self.callbacks_)
         n_before = len(self.history)
         best = callbacks["best_epoch"]
+        start_loss = None
         if valid_data is not None:
-            best.start_from(n_before, self.validation_losses(valid_data), self)
+            start_losses = self.validation_losses(valid_data)
+            start_loss = float(start_losses.mean())
+            if run.start_is_candidate:
+                best.start_from(n_before, start_losses, self)
         try:
             interrupted = False
             with interrupt_on_sigint():
@@ -297,8 +312,7 @@ class AutoencoderNet(NeuralNet):
             if valid_data is None:
                 return RunResult(rows, None, None, interrupted)
             best.prefer_start(self, self.validation_losses(valid_data))
-            epoch, loss = best.kept_
-            return RunResult(rows, epoch - n_before, loss, interrupted)
+            return RunResult(rows, start_loss, best.kept_[0] - n_before, interrupted)
         finally:
             best.forget()  # the start's weights never outlive the run, whatever ends it
 

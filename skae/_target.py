@@ -29,12 +29,13 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._batches import batches
+from ._batches import BlockData, batches
 from ._losses import TargetTerm
 from ._parameters import Attr, Param
 from ._training import training_data
@@ -84,7 +85,12 @@ TARGET_WEIGHT = Param(
     ``ValueError``; encode them as integers first);
     the target term is averaged over the labelled rows of each mini-batch
     (0 for a batch without one). ``transform``, ``inverse_transform`` and
-    ``score`` are unchanged; ``predict`` gives the head's prediction.""",
+    ``score`` are unchanged; ``predict`` gives the head's prediction. So
+    ``score`` (the negative reconstruction error) cannot choose the weight:
+    ``GridSearchCV`` over ``target_weight`` with the default scoring prefers
+    the smallest. Search a Pipeline ending in a classifier (its ``score``),
+    or pass ``scoring="accuracy"`` for the head's ``predict``; see
+    :ref:`supervised-codes`.""",
 )
 
 TARGET_ATTRIBUTES = (
@@ -217,11 +223,13 @@ def _labelled_rows(y, unlabelled, kind):
     return y, ~unlabelled
 
 
-def fit_target(estimator, y, n_samples):
+def fit_target(estimator, y, n_samples, classes=None):
     """Validate and encode ``y`` for a new fit; set the target's fitted attributes.
 
-    Sets ``target_type_`` and, for class labels, ``classes_``; for numbers,
-    ``target_mean_`` and ``target_scale_``.
+    Sets ``target_type_`` and, for class labels, ``classes_`` (``classes``
+    where given: the first ``partial_fit`` call's, as scikit-learn's
+    incremental classifiers take them); for numbers, ``target_mean_`` and
+    ``target_scale_``.
 
     Returns
     -------
@@ -245,15 +253,33 @@ def fit_target(estimator, y, n_samples):
     y, labelled = _labelled_rows(y, nan_rows, kind)
     if not labelled.any():
         raise ValueError("y has no labelled row (all -1): label some rows of y.")
-    fit = _fit_classes if kind in CLASSES else _fit_numbers
-    baseline = fit(estimator, y[labelled])
+    if kind in CLASSES:
+        baseline = _fit_classes(estimator, y[labelled], classes)
+    elif classes is not None:
+        raise ValueError(
+            f"classes is given but y is a numeric target ({kind!r}): classes names the "
+            "class labels of a class target; drop it."
+        )
+    else:
+        baseline = _fit_numbers(estimator, y[labelled])
     return _encode(estimator, y, labelled), baseline
 
 
-def _fit_classes(estimator, y):
-    """Set ``classes_`` from the labelled rows ``y``; return the entropy of
-    their frequencies."""
-    classes, counts = np.unique(y, return_counts=True)
+def _fit_classes(estimator, y, classes=None):
+    """Set ``classes_`` from the labelled rows ``y`` (or from ``classes``,
+    which must hold them); return the entropy of their frequencies."""
+    present, counts = np.unique(y, return_counts=True)
+    if classes is not None:
+        classes = np.unique(np.asarray(classes))
+        missing = present[~np.isin(present, classes)]
+        if len(missing):
+            raise ValueError(
+                f"y has labels {missing.tolist()} that are not in classes "
+                f"{classes.tolist()}: pass every class of the data to the first "
+                "partial_fit call."
+            )
+    else:
+        classes = present
     if len(classes) < 2:
         raise ValueError(
             f"y has 1 class ({classes[0]!r}) among its labelled rows: a class target "
@@ -366,16 +392,35 @@ def _fitted_with_target(estimator):
     return hasattr(estimator, "target_type_")
 
 
+def _training_labels(data):
+    """The labels of the rows of ``data`` (a TensorData or BlockData with labels)."""
+    if isinstance(data, BlockData):
+        return data.labels(data.blocks)
+    return data.y if data.indices is None else data.y[data.indices]
+
+
+def _codes_and_labels(net, rows):
+    """The codes of ``rows`` (float64, ``(n, n_components)``) and their labels
+    (``(n,)`` class indices or ``(n, n_targets)`` numbers), a batch at a time."""
+    codes, labels = [], []
+    net.module_.eval()
+    with torch.no_grad():
+        for x, (_, y) in batches(rows, _BASELINE_ROWS):
+            codes.append(net.module_.encode(x.to(net.device)).double().cpu().numpy())
+            labels.append(y.numpy())
+    return np.concatenate(codes), np.concatenate(labels)
+
+
 class TargetHooks:
     """The hooks :class:`skae._base.BaseAutoencoder` calls for a target, as an
     estimator without ``target_weight`` has them (the VAE): no target, ``y``
     ignored."""
 
-    def _fit_target(self, y, X, Xn):
+    def _fit_target(self, y, X, Xn, classes=None):
         """The labels of a new fit (a tensor, :func:`encode_target`), or None."""
         return None
 
-    def _continued_target(self, y, n_samples):
+    def _continued_target(self, y, n_samples, classes=None):
         """The labels of a continued training, or None."""
         return None
 
@@ -387,27 +432,60 @@ class TargetHooks:
         """The loss's :class:`~skae._losses.TargetTerm`, or None."""
         return None
 
+    def _start_head(self, module, train_data):
+        """Start the module's target head (if any) at the trivial model."""
+
+    def _fit_head_on_codes(self, rows):
+        """Fit the target head (if any) on the codes of ``rows`` (the start kept)."""
+
 
 class SupervisedBottleneck(TargetHooks):
     """The estimator's side of ``target_weight``: a mixin of the four estimators
     that take it, before :class:`skae._base.BaseAutoencoder`, whose
     :class:`TargetHooks` it fills."""
 
-    def _fit_target(self, y, X, Xn):
+    def _fit_target(self, y, X, Xn, classes=None):
         """Encoded labels for a new fit (None where ``target_weight`` is 0:
-        ``y`` is then not even read); sets the target's fitted attributes."""
+        ``y`` is then not even read); sets the target's fitted attributes.
+
+        ``classes`` (a first ``partial_fit`` call's) sets ``classes_``; without
+        it, the classes are those of ``y``'s labelled rows.
+
+        Raises
+        ------
+        ValueError
+            As :func:`fit_target`.
+        """
         if self.target_weight == 0:
             return None
-        labels, target_baseline = fit_target(self, y, X.shape[0])
+        labels, target_baseline = fit_target(self, y, X.shape[0], classes)
         rows = training_data(X, Xn, self._normalize, n_valid=0, split_seed=None)[0]
         recon = reconstruction_baseline(rows, self.output_activation_ == "sigmoid")
         self.target_loss_weight_ = float(self.target_weight * recon / target_baseline)
         return labels
 
-    def _continued_target(self, y, n_samples):
+    def _continued_target(self, y, n_samples, classes=None):
         """Encoded labels for a continued training of a network fitted with a
-        target (None for one fitted without)."""
-        return encode_target(self, y, n_samples) if _fitted_with_target(self) else None
+        target (None for one fitted without).
+
+        Raises
+        ------
+        ValueError
+            As :func:`encode_target`; also where ``classes`` is given and is
+            not the fit's ``classes_``.
+        """
+        if not _fitted_with_target(self):
+            return None
+        if classes is not None and not (
+            self.target_type_ in CLASSES
+            and np.array_equal(np.unique(np.asarray(classes)), np.asarray(self.classes_))
+        ):
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()!r} is not the fitted classes_ "
+                f"{getattr(self, 'classes_', np.array([])).tolist()!r}: classes is fixed by "
+                "the first call to partial_fit (or by fit)."
+            )
+        return encode_target(self, y, n_samples)
 
     def _n_target_outputs(self):
         if not _fitted_with_target(self):
@@ -421,6 +499,59 @@ class SupervisedBottleneck(TargetHooks):
             return None
         kind = "classes" if self.target_type_ in CLASSES else "numbers"
         return TargetTerm(kind, self.target_loss_weight_)
+
+    def _start_head(self, module, train_data):
+        """Start the head where the trivial model is: zero weights, and biases
+        that predict the classes' frequencies (their log-priors) or the
+        standardised target's mean (0) on the training rows' labels. Epoch 0
+        is then the network's start plus the trivial model, whose target loss
+        is the one ``target_loss_weight_`` is scaled by."""
+        if module.target_head is None:
+            return
+        with torch.no_grad():
+            module.target_head.weight.zero_()
+            module.target_head.bias.zero_()
+            if self.target_type_ in CLASSES:
+                labels = _training_labels(train_data)
+                counts = torch.bincount(labels[labels >= 0], minlength=len(self.classes_))
+                # A class absent from the training rows gets a tiny prior, not -inf.
+                priors = counts.double().clamp(min=0.5) / counts.sum()
+                module.target_head.bias.copy_(priors.log().float())
+
+    def _fit_head_on_codes(self, rows):
+        """Fit the head on the codes of ``rows``' labelled rows, the encoder
+        fixed: a multinomial logistic regression for classes, least squares
+        for the standardised numbers (scikit-learn's
+        :class:`~sklearn.linear_model.LogisticRegression`, ``C=1.0`` on
+        standardised codes, and :class:`~sklearn.linear_model.LinearRegression`):
+        the best linear head on those codes, which training would approach
+        (a convex problem, solved exactly). Where the fit keeps its start
+        (``best_epoch_ == 0``), the model returned is then the start's
+        codes with this head, never the trivial (or an untrained) one."""
+        if not _fitted_with_target(self):
+            return
+        codes, labels = _codes_and_labels(self.net_, rows)
+        head = self.net_.module_.target_head
+        if self.target_type_ in CLASSES:
+            labelled = labels >= 0
+            codes, labels = codes[labelled], labels[labelled]
+            center, scale = codes.mean(axis=0), codes.std(axis=0)
+            scale[scale == 0] = 1.0
+            model = LogisticRegression(max_iter=1000).fit((codes - center) / scale, labels)
+            coef, intercept = model.coef_ / scale, model.intercept_ - (model.coef_ / scale) @ center
+            if len(model.classes_) == 2 and coef.shape[0] == 1:  # one logit: class 1 against 0
+                coef = np.vstack([np.zeros_like(coef), coef])
+                intercept = np.array([0.0, intercept[0]])
+            weight = np.zeros((len(self.classes_), codes.shape[1]))
+            bias = np.full(len(self.classes_), -30.0)  # classes absent from the labelled rows
+            weight[model.classes_], bias[model.classes_] = coef, intercept
+        else:
+            labelled = ~np.isnan(labels).any(axis=1)
+            model = LinearRegression().fit(codes[labelled], labels[labelled])
+            weight, bias = model.coef_, model.intercept_
+        with torch.no_grad():
+            head.weight.copy_(torch.as_tensor(weight, dtype=head.weight.dtype))
+            head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
 
     @property
     def target_head_(self):
@@ -463,10 +594,12 @@ class SupervisedBottleneck(TargetHooks):
 
         Notes
         -----
-        A PCA start (``pca_start``) starts the head untrained beside PCA's
-        solution; where no trained epoch beat that start on the held-out
-        rows (``best_epoch_ == 0``, ``pca_start_ == "pca"``), the head is
-        still the untrained one and so is this prediction: train longer.
+        The head starts at the trivial model (zero weights; the classes'
+        log-priors, or the target's mean). Where a PCA start is kept
+        (``best_epoch_ == 0``, ``pca_start_ == "pca"``), the head is fitted
+        on the start's codes after the selection (a logistic regression, or
+        least squares for numbers): the model is then PCA with the best
+        linear head on its codes.
         """
         X = self._check_rows(X)[0]
 

@@ -49,11 +49,9 @@ __all__ = [
 
 # Rows the PCA start holds out when early stopping does not: at least
 # MIN_SELECTION_ROWS or a quarter of the rows, whichever is fewer, so that a
-# small table's held-out error tells a trained epoch from the start (wine's 10 %
-# is 14 rows: one seed in eight kept an epoch 18 % worse than PCA on the test
-# rows, benchmarks/bench_pca_floor.py); at most MAX_SELECTION_ROWS (a standard
-# error of ~2 % of the squared error), so that a large data set trains on
-# nearly all of its rows (MNIST: 58 000 of 60 000).
+# small table's held-out error can tell a trained epoch from the start (10 %
+# of a table of 150 rows is too few to); at most MAX_SELECTION_ROWS, so that
+# a large data set trains on nearly all of its rows.
 MIN_SELECTION_ROWS = 250
 MAX_SELECTION_ROWS = 2_000
 
@@ -183,8 +181,11 @@ def resolve_max_epochs(estimator, n_train):
     return int(np.clip(epochs, 10, architecture.auto_max_epochs))
 
 
-def plan_run(estimator, n_train, n_features, *, early, partial):
+def plan_run(estimator, n_train, n_features, *, early, partial, start_is_candidate=False):
     """The :class:`~skae._net.TrainingRun` of one ``fit`` or ``partial_fit`` call.
+
+    ``start_is_candidate``: the network starts as PCA's solution, which the
+    selection may keep (a new fit with the PCA start).
 
     ``partial_fit`` runs one epoch at the constant ``lr`` (``"auto"``:
     1e-3): it knows no horizon to plan a schedule over
@@ -202,6 +203,7 @@ def plan_run(estimator, n_train, n_features, *, early, partial):
         patience=estimator.n_iter_no_change,
         verbose=estimator.verbose,
         callbacks=tuple(estimator.callbacks or ()),
+        start_is_candidate=start_is_candidate,
     )
 
 
@@ -219,10 +221,13 @@ def history_attributes(previous, result):
     Returns
     -------
     attributes : dict
-        ``n_iter_``, ``loss_curve_``, ``validation_loss_curve_`` (NaN for
-        earlier epochs trained without a validation split; None for a run
-        without one), ``best_epoch_`` (0: the weights the run started from)
-        and ``best_validation_loss_``.
+        ``n_iter_``, ``loss_curve_``, ``validation_loss_curve_`` (entry ``e``
+        the held-out loss of epoch ``e``, entry 0 the untrained network's;
+        NaN for earlier epochs trained without a validation split; None for
+        a run without one), ``best_epoch_`` (the epoch kept, counted over
+        all of ``n_iter_``) and ``best_validation_loss_``
+        (``validation_loss_curve_[best_epoch_]``: the loss the selection
+        saw).
     """
     rows = result.rows
     n_previous = previous.get("n_iter_", 0)
@@ -237,12 +242,19 @@ def history_attributes(previous, result):
             "best_epoch_": None,
             "best_validation_loss_": None,
         }
-    earlier = previous.get("validation_loss_curve_") or [math.nan] * n_previous
+    if n_previous == 0:
+        earlier = [result.start_loss]  # epoch 0: the network before training
+    else:  # a continued training: its start is the previous run's last epoch
+        earlier = previous.get("validation_loss_curve_") or [math.nan] * (n_previous + 1)
+        if len(earlier) == n_previous:  # a model from before 0.3: no entry for epoch 0
+            earlier = [math.nan, *earlier]
+    curve = [*earlier, *(float(r["valid_loss"]) for r in rows)]
+    best_epoch = n_previous + result.best
     return {
         **attributes,
-        "validation_loss_curve_": [*earlier, *(r["valid_loss"] for r in rows)],
-        "best_epoch_": n_previous + result.best,
-        "best_validation_loss_": result.best_loss,
+        "validation_loss_curve_": curve,
+        "best_epoch_": best_epoch,
+        "best_validation_loss_": curve[best_epoch],
     }
 
 

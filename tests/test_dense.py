@@ -386,7 +386,7 @@ def test_early_stopping_stops_early_with_validation_curve(digits01, make_ae):
     assert ae.n_iter_ < 300
     assert ae.n_iter_ >= 3 + 1
     assert len(ae.loss_curve_) == ae.n_iter_
-    assert len(ae.validation_loss_curve_) == ae.n_iter_
+    assert len(ae.validation_loss_curve_) == ae.n_iter_ + 1  # epochs 0 to n_iter_
     assert all(math.isfinite(v) for v in ae.validation_loss_curve_)
     assert ae.validation_loss_curve_[-1] < ae.validation_loss_curve_[0]
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
@@ -401,10 +401,9 @@ def test_no_early_stopping_trains_every_epoch(digits01, make_ae):
     assert not ae.stopped_early_
     assert len(ae.loss_curve_) == ae.n_iter_
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
-    assert len(ae.validation_loss_curve_) == ae.n_iter_
+    assert len(ae.validation_loss_curve_) == ae.n_iter_ + 1
     assert 0 <= ae.best_epoch_ <= ae.n_iter_
-    if ae.best_epoch_ >= 1:
-        assert ae.best_validation_loss_ == ae.validation_loss_curve_[ae.best_epoch_ - 1]
+    assert ae.best_validation_loss_ == ae.validation_loss_curve_[ae.best_epoch_]
 
     # An estimator without the start holds no rows out.
     ae = SparseAutoencoder(4, hidden_layer_sizes=(32,), max_epochs=8, random_state=0)

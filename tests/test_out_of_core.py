@@ -342,13 +342,12 @@ def test_early_stopping_on_disk(source, X):
         n_iter_no_change=2,
         **{**FAST, "max_epochs": 6},
     ).fit(source(X))
-    assert len(est.validation_loss_curve_) == est.n_iter_
+    assert len(est.validation_loss_curve_) == est.n_iter_ + 1
     assert np.all(np.isfinite(est.validation_loss_curve_))
     # The epoch kept: the start (epoch 0, PCA) or a trained one.
     assert 0 <= est.best_epoch_ <= est.n_iter_
     assert est.pca_start_ == ("pca" if est.best_epoch_ == 0 else "network")
-    if est.best_epoch_ >= 1:
-        assert est.best_validation_loss_ == est.validation_loss_curve_[est.best_epoch_ - 1]
+    assert est.best_validation_loss_ == est.validation_loss_curve_[est.best_epoch_]
 
 
 @pytest.mark.usefixtures("small_chunks")

@@ -352,15 +352,15 @@ def test_warm_start_with_early_stopping_numbers_epochs_across_fits(make_ae, chun
     ae = make_ae(max_epochs=3, tol=0.0, warm_start=True).fit(X)
     # The first fit's validation losses: on the rows its PCA start held out.
     first = list(ae.validation_loss_curve_)
-    assert len(first) == 3 and np.isfinite(first).all()
+    assert len(first) == 4 and np.isfinite(first).all()  # epochs 0 to 3
     ae.set_params(early_stopping=True).fit(X)
-    assert ae.n_iter_ == 6 and len(ae.validation_loss_curve_) == 6
-    assert ae.validation_loss_curve_[:3] == first
-    # Epoch 3 (the weights this fit continued from) or one of its own.
-    assert 3 <= ae.best_epoch_ <= 6
-    if ae.best_epoch_ >= 4:
-        assert ae.best_validation_loss_ == ae.validation_loss_curve_[ae.best_epoch_ - 1]
-        assert ae.best_validation_loss_ == min(ae.validation_loss_curve_[3:])
+    assert ae.n_iter_ == 6 and len(ae.validation_loss_curve_) == 7
+    assert ae.validation_loss_curve_[:4] == first
+    # One of this fit's epochs: the weights it continued from are not a
+    # candidate (they are its initialisation).
+    assert 4 <= ae.best_epoch_ <= 6
+    assert ae.best_validation_loss_ == ae.validation_loss_curve_[ae.best_epoch_]
+    assert ae.best_validation_loss_ == min(ae.validation_loss_curve_[4:])
 
     # A first fit without held-out rows (an estimator without the PCA start):
     # NaN for its epochs.
@@ -368,11 +368,10 @@ def test_warm_start_with_early_stopping_numbers_epochs_across_fits(make_ae, chun
     sae.set_params(warm_start=True).fit(X)
     assert sae.validation_loss_curve_ is None
     sae.set_params(early_stopping=True).fit(X)
-    assert sae.n_iter_ == 6 and len(sae.validation_loss_curve_) == 6
-    assert np.isnan(sae.validation_loss_curve_[:3]).all()
-    assert 3 <= sae.best_epoch_ <= 6
-    if sae.best_epoch_ >= 4:
-        assert sae.best_validation_loss_ == np.nanmin(sae.validation_loss_curve_)
+    assert sae.n_iter_ == 6 and len(sae.validation_loss_curve_) == 7
+    assert np.isnan(sae.validation_loss_curve_[:4]).all()
+    assert 4 <= sae.best_epoch_ <= 6
+    assert sae.best_validation_loss_ == np.nanmin(sae.validation_loss_curve_)
 
 
 def test_the_fitted_net_does_not_hold_the_training_data(make_ae, chunks):

@@ -123,22 +123,27 @@ def test_best_epoch_zero_is_pca_of_all_rows():
 
 @pytest.mark.parametrize("max_epochs", [2, 60])
 def test_diagnostics_equal_their_recomputation(max_epochs):
-    """best_validation_loss_ is the returned model's loss on the held-out rows
-    (in the network's units), best_epoch_ names the epoch kept, and
-    pca_start_ agrees with it."""
+    """best_validation_loss_ is the loss the selection saw,
+    validation_loss_curve_[best_epoch_] (entry 0: the start); best_epoch_
+    names the epoch kept, and pca_start_ agrees with it. A trained epoch
+    kept is the model returned, so its held-out loss is recomputed from it."""
     X = correlated(n=400, seed=1)
     est = AutoencoderTransformer(3, max_epochs=max_epochs, random_state=0).fit(X)
     _, X_valid = split_rows(est, X)
     recomputed = np.mean((est.reconstruct(X_valid) - X_valid) ** 2) / est.scale_**2
-    assert est.best_validation_loss_ == pytest.approx(recomputed, rel=1e-4)
-    assert len(est.validation_loss_curve_) == len(est.loss_curve_) == est.n_iter_
+    assert len(est.validation_loss_curve_) == len(est.loss_curve_) + 1 == est.n_iter_ + 1
+    assert est.best_validation_loss_ == est.validation_loss_curve_[est.best_epoch_]
     if est.best_epoch_ == 0:  # no trained epoch beat the start by a standard error
         assert est.pca_start_ == "pca"
+        # The start scored on the held-out rows was PCA of the training rows;
+        # the model returned is PCA of all rows (the refit).
+        X_train, _ = split_rows(est, X)
+        start = np.mean((pca_reconstruction(X_train, 3, X_valid) - X_valid) ** 2) / est.scale_**2
+        assert est.best_validation_loss_ == pytest.approx(start, rel=1e-4)
     else:
         assert est.pca_start_ == "network"
-        assert est.best_validation_loss_ == min(est.validation_loss_curve_)
-        best = est.validation_loss_curve_[est.best_epoch_ - 1]
-        assert best == pytest.approx(recomputed, rel=1e-4)
+        assert est.best_validation_loss_ == min(est.validation_loss_curve_[1:])
+        assert est.best_validation_loss_ == pytest.approx(recomputed, rel=1e-4)
 
 
 def test_never_worse_than_pca_on_the_held_out_rows():
@@ -234,8 +239,13 @@ def test_ctrl_c_in_each_phase_of_a_fit(monkeypatch):
         with pytest.raises(KeyboardInterrupt), pytest.warns(Warning):
             est.fit(X)
         _, X_valid = split_rows(est, X)
-        loss = np.mean((est.reconstruct(X_valid) - X_valid) ** 2) / est.scale_**2
-        assert est.best_validation_loss_ == pytest.approx(loss, rel=1e-4)
+        assert est.best_validation_loss_ == est.validation_loss_curve_[est.best_epoch_]
+        if est.best_epoch_ == 0:  # the start kept, and refit on all rows before the raise
+            assert est.pca_start_ == "pca"
+            np.testing.assert_allclose(est.reconstruct(X), pca_reconstruction(X, 3), atol=1e-4)
+        else:
+            loss = np.mean((est.reconstruct(X_valid) - X_valid) ** 2) / est.scale_**2
+            assert est.best_validation_loss_ == pytest.approx(loss, rel=1e-4)
         assert est.n_iter_ == len(est.loss_curve_) <= at
 
     def interrupted(*args, **kwargs):
@@ -271,7 +281,7 @@ def test_out_of_core_fit_starts_from_pca(tmp_path):
     est = AutoencoderTransformer(3, max_epochs=3, random_state=0)
     est.fit(np.load(path, mmap_mode="r"))
     assert est.pca_start_ in ("pca", "network") and est.best_epoch_ is not None
-    assert len(est.validation_loss_curve_) == est.n_iter_ == 3
+    assert len(est.validation_loss_curve_) == est.n_iter_ + 1 == 4
 
 
 def test_pca_start_off_and_where_it_does_not_apply():

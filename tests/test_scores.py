@@ -157,16 +157,20 @@ def test_early_stopping_reports_the_epoch_it_returns(X, early_stopping):
     ae = AutoencoderTransformer(
         n_components=4, max_epochs=15, early_stopping=early_stopping, tol=0.0, random_state=0
     ).fit(X)
+    # Without held-out rows (an estimator without the PCA start), None.
+    plain = VariationalAutoencoder(max_epochs=2, random_state=0).fit(X)
+    assert plain.best_epoch_ is None and plain.best_validation_loss_ is None
     curve = ae.validation_loss_curve_
-    assert len(curve) == ae.n_iter_
+    assert len(curve) == ae.n_iter_ + 1  # epoch 0 (the start) to n_iter_
     assert 0 <= ae.best_epoch_ <= ae.n_iter_
-    if ae.best_epoch_ >= 1:  # a trained epoch: the lowest of the curve
-        assert ae.best_epoch_ == 1 + int(np.argmin(curve))
-        assert ae.best_validation_loss_ == min(curve)
-    # The loss of the model returned on the held-out rows, recomputed from
-    # its reconstructions: for data in [0, 1] (a sigmoid output) the binary
-    # cross-entropy, else the squared error in the network's units (over
-    # scale_**2).
+    assert ae.best_validation_loss_ == curve[ae.best_epoch_]
+    if ae.best_epoch_ == 0:  # the start kept, then refit on all rows
+        return
+    # A trained epoch: the lowest of the curve, and the model returned, so
+    # its loss on the held-out rows is recomputed from its reconstructions:
+    # for data in [0, 1] (a sigmoid output) the binary cross-entropy, else
+    # the squared error in the network's units (over scale_**2).
+    assert ae.best_epoch_ == 1 + int(np.argmin(curve[1:]))
     X_valid = _held_out_rows(ae, X)
     R = ae.reconstruct(X_valid)
     if ae.reconstruction_loss_ == "binary_crossentropy":
@@ -174,6 +178,3 @@ def test_early_stopping_reports_the_epoch_it_returns(X, early_stopping):
     else:
         loss = np.mean((R - X_valid) ** 2) / ae.scale_**2
     assert ae.best_validation_loss_ == pytest.approx(loss, rel=1e-5)
-    # Without held-out rows (an estimator without the PCA start), None.
-    plain = VariationalAutoencoder(max_epochs=2, random_state=0).fit(X)
-    assert plain.best_epoch_ is None and plain.best_validation_loss_ is None

@@ -331,7 +331,7 @@ def test_on_disk_input_with_early_stopping(digits, tmp_path):
     on_disk = np.load(path, mmap_mode="r")
     est = AutoencoderTransformer(2, early_stopping=True, **{**ON, "max_epochs": 5})
     est.fit(on_disk, y % 2)
-    assert est.best_epoch_ is not None and len(est.validation_loss_curve_) == est.n_iter_
+    assert est.best_epoch_ is not None and len(est.validation_loss_curve_) == est.n_iter_ + 1
     np.testing.assert_array_equal(est.predict(on_disk), est.predict(X))
     est.partial_fit(on_disk, np.where(np.arange(len(y)) % 2, -1, y % 2))  # y in memory
     assert est.n_iter_ == len(est.loss_curve_) and est.best_epoch_ is None

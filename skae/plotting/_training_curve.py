@@ -19,7 +19,9 @@ class TrainingCurveDisplay:
     loss_curve : list of float
         Training loss per epoch.
     validation_loss_curve : list of float or None, default=None
-        Validation loss per epoch (``early_stopping=True``).
+        Validation loss per epoch, from epoch 0 (the network before
+        training) where it has one more entry than ``loss_curve``, as a skae
+        estimator's ``validation_loss_curve_`` has; else from epoch 1.
     name : str, default=None
         Legend label.
     loss_name : str, default="loss"
@@ -114,8 +116,9 @@ class TrainingCurveDisplay:
         (train,) = ax.plot(epochs, self.loss_curve, label=f"{prefix}training")
         self.lines_ = {"training": train}
         if self.validation_loss_curve is not None:
+            first = 0 if len(self.validation_loss_curve) == len(self.loss_curve) + 1 else 1
             (valid,) = ax.plot(
-                epochs,
+                np.arange(first, first + len(self.validation_loss_curve)),
                 self.validation_loss_curve,
                 linestyle="--",
                 color=train.get_color(),
