@@ -22,7 +22,6 @@ from skae import (
     SparseAutoencoder,
     VariationalAutoencoder,
 )
-from skae._callbacks import BestValidationEpoch, within_one_standard_error
 
 torch.set_num_threads(1)
 
@@ -144,6 +143,8 @@ def test_a_random_initialisation_is_never_the_model_kept(make):
 
 
 def test_one_standard_error_rule_on_known_losses():
+    from skae._callbacks import within_one_standard_error
+
     # The kept epoch's per-row losses: mean 2.5, standard error
     # std(ddof=1) / sqrt(4) = 1.2910 / 2 = 0.6455.
     losses = np.array([1.0, 2.0, 3.0, 4.0])
@@ -158,6 +159,8 @@ def test_one_standard_error_rule_on_known_losses():
 
 
 def test_the_callback_keeps_the_start_by_the_rule():
+    from skae._callbacks import BestValidationEpoch
+
     class Net:
         module_ = torch.nn.Linear(1, 1, bias=False)
         history = [{}] * 3
