@@ -39,7 +39,6 @@ sparse data stays a CSR matrix (:mod:`skae._sparse_input`).
 
 from __future__ import annotations
 
-import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
@@ -50,7 +49,6 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
 
 from ._architectures import check_custom_shapes
 from ._chunked import ChunkedRows
@@ -61,7 +59,7 @@ from ._io import register_estimator_class, save
 from ._net import FitInterrupted
 from ._network import build_module, make_net
 from ._nn import AutoencoderModule
-from ._pca_start import attach, start_from_pca
+from ._pca_start import attach, start_from_pca, start_outcome
 from ._scaling import Scaling
 from ._sparse_input import SparseRows
 from ._target import TargetHooks
@@ -71,8 +69,9 @@ from ._training import (
     n_held_out,
     network_params,
     plan_run,
-    still_improving,
+    raise_if_interrupted,
     training_data,
+    warn_if_unconverged,
 )
 from ._validation import check_code_width
 
@@ -221,32 +220,21 @@ class BaseAutoencoder(
                 start_is_candidate=start_is_candidate,
             )  # fmt: skip
         if self.best_epoch_ == 0:  # the selection kept the start: refit it on all rows
-            all_rows = training_data(X, Xn, self._normalize, n_valid=0, split_seed=None, y=labels)[
-                0
-            ]
-            start_ratio = self._refit_start(all_rows, X.shape[1])
-        if self._takes_pca_start:
-            self.pca_explained_variance_ratio_ = start_ratio
-        self._diagnose(X)
-        self._raise_if_interrupted(result)
+            start_ratio = self._refit_start(X, Xn, labels)
+        self._diagnose(X, start_ratio)
+        raise_if_interrupted(self, result)
         return self
 
-    def _refit_start(self, rows, n_features):
-        """Refit the kept start on ``rows`` (every row of the fit), as a search
-        refits the model it chose: its PCA, fitted on the training rows to
-        choose without bias, becomes PCA of ``X`` (exact and cheap), and a
-        target head is fitted on its codes (:meth:`_fit_head_on_codes`).
-
-        Returns
-        -------
-        explained_variance_ratio : ndarray of shape (n_components,)
-        """
+    def _refit_start(self, X, Xn, labels):
+        """Refit the kept start on every row of the fit, as a search refits the
+        model it chose: its PCA, fitted on the training rows to choose
+        without bias, becomes PCA of ``X`` (exact and cheap), and a target
+        head is fitted on its codes (:meth:`_fit_head_on_codes`). Returns the
+        PCA's ``explained_variance_ratio_``."""
+        rows = training_data(X, Xn, self._normalize, n_valid=0, split_seed=None, y=labels)[0]
+        sigmoid = self.output_activation_ == "sigmoid"
         ratio = start_from_pca(
-            self.net_.module_,
-            rows,
-            n_features,
-            self.n_components,
-            logits=self.output_activation_ == "sigmoid",
+            self.net_.module_, rows, X.shape[1], self.n_components, logits=sigmoid
         )
         self._fit_head_on_codes(rows)
         return ratio
@@ -305,14 +293,8 @@ class BaseAutoencoder(
     def _build_net(self, train_data, n_features, Xn_range, Xn_head, device):
         """The network (with the PCA start where it applies, and a target head
         at the trivial model) and its skorch net, initialised; sets
-        ``reconstruction_loss_``.
-
-        Returns
-        -------
-        net : AutoencoderNet
-        start_ratio : ndarray of shape (n_components,) or None
-            The start's PCA ``explained_variance_ratio_`` (None without one).
-        """
+        ``reconstruction_loss_``. Returns the net and the start's PCA
+        ``explained_variance_ratio_`` (None without a start)."""
         module = build_module(self, n_features)
         if self.encoder is not None or self.decoder is not None:
             check_custom_shapes(
@@ -350,16 +332,10 @@ class BaseAutoencoder(
         curves, ``best_epoch_``, ``best_validation_loss_``), ``lr_`` and
         ``stopped_early_``. Run inside :func:`seeded`.
 
-        Returns
-        -------
-        result : skae._net.RunResult
-            Pass it to :meth:`_raise_if_interrupted` once the fitted
-            attributes are set.
-
-        Raises
-        ------
-        KeyboardInterrupt
-            On Ctrl-C before an epoch of this call completed.
+        Returns the run's :class:`~skae._net.RunResult`, for
+        :func:`skae._training.raise_if_interrupted` once the fitted
+        attributes are set. A Ctrl-C before an epoch of this call completed
+        raises ``KeyboardInterrupt``.
         """
         run = plan_run(
             self, len(train_data), X.shape[1], early=early, partial=partial,
@@ -376,66 +352,18 @@ class BaseAutoencoder(
         n_run = len(result.rows)
         self.stopped_early_ = not (partial or result.interrupted) and n_run < run.max_epochs
         if not (partial or result.interrupted) and n_run == run.max_epochs:
-            self._warn_if_unconverged(run, result.rows)
+            warn_if_unconverged(type(self).__name__, run, result.rows)
         return result
 
-    def _diagnose(self, X):
+    def _diagnose(self, X, start_ratio):
         """Set the diagnostics of the model returned, from the (validated)
-        training data ``X``: ``pca_start_`` and each estimator's own
+        training data ``X``: ``pca_start_``, ``pca_explained_variance_ratio_``
+        (``start_ratio``, its start's PCA) and each estimator's own
         (:meth:`_after_fit`)."""
         if self._takes_pca_start:
-            self.pca_start_ = self._pca_start_outcome()
+            self.pca_start_ = start_outcome(self.net_.module_, self.best_epoch_)
+            self.pca_explained_variance_ratio_ = start_ratio
         self._after_fit(X)
-
-    def _pca_start_outcome(self):
-        """``pca_start_``: what the PCA start gave (see its docstring)."""
-        if getattr(self.net_.module_, "pca_path", None) is None:
-            return None
-        if self.best_epoch_ is None:
-            return "start"
-        return "pca" if self.best_epoch_ == 0 else "network"
-
-    def _raise_if_interrupted(self, result):
-        """After a Ctrl-C ended the run (``result.interrupted``), once the
-        fitted attributes describe the model kept: a ConvergenceWarning, then
-        :class:`~skae._net.FitInterrupted`.
-
-        Raises
-        ------
-        FitInterrupted
-            If the run was interrupted: the completed epochs are recorded
-            and kept.
-        """
-        if not result.interrupted:
-            return
-        kept = self.n_iter_ if self.best_epoch_ is None else self.best_epoch_
-        warnings.warn(
-            f"Training was interrupted (KeyboardInterrupt) after {len(result.rows)} "
-            f"completed epoch(s): {type(self).__name__} keeps the weights of epoch {kept} "
-            f"(n_iter_={self.n_iter_}). Call fit again to train it fully.",
-            ConvergenceWarning,
-            stacklevel=5,
-        )
-        raise FitInterrupted(
-            f"fit interrupted after {len(result.rows)} completed epoch(s); the estimator "
-            "keeps the weights of its best (or last) one."
-        )
-
-    def _warn_if_unconverged(self, run, rows):
-        """A ConvergenceWarning where a run reached ``max_epochs`` with its
-        monitored loss still falling by more than ``tol`` an epoch."""
-        monitor = "valid_loss" if run.early_stopping else "train_loss"
-        fall = still_improving([r[monitor] for r in rows], run.patience, run.threshold)
-        if fall is not None:
-            warnings.warn(
-                f"{type(self).__name__} reached max_epochs={run.max_epochs} while its "
-                f"{'validation' if run.early_stopping else 'training'} loss still fell by "
-                f"{fall:.2g} an epoch over the last {min(run.patience, len(rows) - 1)} "
-                f"epochs, more than tol ({run.threshold:.2g} for this loss): raise "
-                "max_epochs to train it fully.",
-                ConvergenceWarning,
-                stacklevel=6,
-            )
 
     def _restore_net(self, module_state, device):
         """Rebuild ``net_`` from the fitted attributes and saved weights (for :func:`skae.load`).

@@ -22,7 +22,12 @@ from ._chunked import ChunkedRows
 from ._device import seeded, torch_seed
 from ._net import FitInterrupted
 from ._scaling import Scaling
-from ._training import check_unchanged_params, n_held_out, training_data
+from ._training import (
+    check_unchanged_params,
+    n_held_out,
+    raise_if_interrupted,
+    training_data,
+)
 
 __all__ = ["ContinuedTraining"]
 
@@ -162,8 +167,8 @@ class ContinuedTraining:
         try:
             with seeded(run_seed, self.net_.device):
                 result = self._train(X, train_data, valid_data, early=early, partial=partial)
-            self._diagnose(X)
-            self._raise_if_interrupted(result)
+            self._diagnose(X, getattr(self, "pca_explained_variance_ratio_", None))
+            raise_if_interrupted(self, result)
         except FitInterrupted:
             raise  # completed epochs are kept, as in fit
         except BaseException as exc:

@@ -39,7 +39,7 @@ from ._batches import batches
 from ._nn import PCAPath
 from ._parameters import Attr
 
-__all__ = ["PCA_START_ATTRIBUTES", "attach", "fit_pca", "start_from_pca"]
+__all__ = ["PCA_START_ATTRIBUTES", "attach", "fit_pca", "start_from_pca", "start_outcome"]
 
 # Up to this many features PCA comes from the covariance matrix (float64,
 # 32 MiB at 2 048 features); beyond, from IncrementalPCA over the batches.
@@ -213,3 +213,25 @@ def attach(estimator, module, n_features):
     if getattr(estimator, "pca_start_", None) is not None:
         logits = estimator.output_activation_ == "sigmoid"
         module.pca_path = PCAPath(n_features, estimator.n_components_, logits=logits)
+
+
+def start_outcome(module, best_epoch):
+    """``pca_start_`` of a fitted network: what its PCA start gave.
+
+    Parameters
+    ----------
+    module : skae._nn.AutoencoderModule
+        The fitted network (its ``pca_path`` is None without a start).
+    best_epoch : int or None
+        The estimator's ``best_epoch_`` (None: no rows were held out).
+
+    Returns
+    -------
+    outcome : {"pca", "network", "start"} or None
+        See :data:`PCA_START_ATTRIBUTES`.
+    """
+    if getattr(module, "pca_path", None) is None:
+        return None
+    if best_epoch is None:
+        return "start"
+    return "pca" if best_epoch == 0 else "network"

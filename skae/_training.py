@@ -13,8 +13,11 @@ takes, and the net's history into fitted attributes:
   ``lr="auto"``, the schedule and the stopping rule resolved;
 * :func:`history_attributes` -- ``n_iter_``, the loss curves and the best
   epoch after a run, from what the run returned;
-* :func:`still_improving` -- whether a run ended at ``max_epochs`` with its
-  loss still falling (a ``ConvergenceWarning``);
+* :func:`still_improving` / :func:`warn_if_unconverged` -- whether a run
+  ended at ``max_epochs`` with its loss still falling (a
+  ``ConvergenceWarning``);
+* :func:`raise_if_interrupted` -- a Ctrl-C re-raised once the fitted
+  attributes describe the model kept;
 * :func:`network_params` / :func:`check_unchanged_params` -- the parameters a
   continued training must leave as they were.
 """
@@ -23,14 +26,16 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from . import _chunked
 from ._batches import BlockData, TensorData
 from ._common_params import RUN_PARAMS
-from ._net import TrainingRun
+from ._net import FitInterrupted, TrainingRun
 from ._optim import resolve_lr
 
 __all__ = [
@@ -42,8 +47,10 @@ __all__ = [
     "n_held_out",
     "network_params",
     "plan_run",
+    "raise_if_interrupted",
     "still_improving",
     "training_data",
+    "warn_if_unconverged",
 ]
 
 
@@ -272,6 +279,60 @@ def still_improving(curve, window, threshold):
         return None
     fall = (min(curve[:-window]) - min(curve[-window:])) / window
     return fall if fall > threshold else None
+
+
+def warn_if_unconverged(name, run, rows):
+    """A ConvergenceWarning where a run reached ``max_epochs`` with its
+    monitored loss still falling by more than ``tol`` an epoch
+    (:func:`still_improving`), as MLPRegressor warns.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the message.
+    run : skae._net.TrainingRun
+    rows : list of dict
+        The run's history rows.
+    """
+    monitor = "valid_loss" if run.early_stopping else "train_loss"
+    fall = still_improving([r[monitor] for r in rows], run.patience, run.threshold)
+    if fall is not None:
+        warnings.warn(
+            f"{name} reached max_epochs={run.max_epochs} while its "
+            f"{'validation' if run.early_stopping else 'training'} loss still fell by "
+            f"{fall:.2g} an epoch over the last {min(run.patience, len(rows) - 1)} "
+            f"epochs, more than tol ({run.threshold:.2g} for this loss): raise "
+            "max_epochs to train it fully.",
+            ConvergenceWarning,
+            stacklevel=6,
+        )
+
+
+def raise_if_interrupted(estimator, result):
+    """After a Ctrl-C ended the run (``result.interrupted``), once the
+    estimator's fitted attributes describe the model kept: a
+    ConvergenceWarning, then :class:`~skae._net.FitInterrupted`.
+
+    Raises
+    ------
+    FitInterrupted
+        If the run was interrupted: the completed epochs are recorded and
+        kept.
+    """
+    if not result.interrupted:
+        return
+    kept = estimator.n_iter_ if estimator.best_epoch_ is None else estimator.best_epoch_
+    warnings.warn(
+        f"Training was interrupted (KeyboardInterrupt) after {len(result.rows)} "
+        f"completed epoch(s): {type(estimator).__name__} keeps the weights of epoch "
+        f"{kept} (n_iter_={estimator.n_iter_}). Call fit again to train it fully.",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+    raise FitInterrupted(
+        f"fit interrupted after {len(result.rows)} completed epoch(s); the estimator "
+        "keeps the weights of its best (or last) one."
+    )
 
 
 def network_params(estimator):
