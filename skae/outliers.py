@@ -65,8 +65,8 @@ CV_FOLDS = 5
 # has standard error sqrt(c * (1 - c) / m): 0.003 at c = 0.01 for m = 1000,
 # 0.007 at c = 0.05, inside the +-0.01 to 0.02 a user notices. More rows
 # would cost more fold fits for little: a 6 000-row class takes 1 fold fit
-# and the final fit (about 7 x LocalOutlierFactor's time on MNIST,
-# benchmarks/bench_outliers.py), a 300-row table 5 and 1.
+# and the final fit, a 300-row table 5 and 1 (the detector's time against
+# LocalOutlierFactor's: benchmarks/bench_outliers.py, on the benchmarks page).
 HELD_OUT_ROWS = 1000
 
 
