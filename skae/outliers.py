@@ -64,9 +64,11 @@ CV_FOLDS = 5
 # offset_ is a percentile of m held-out scores; the share of new rows it flags
 # has standard error sqrt(c * (1 - c) / m): 0.003 at c = 0.01 for m = 1000,
 # 0.007 at c = 0.05, inside the +-0.01 to 0.02 a user notices. More rows
-# would cost more fold fits for little: a 6 000-row class takes 1 fold fit
-# and the final fit, a 300-row table 5 and 1 (the detector's time against
-# LocalOutlierFactor's: benchmarks/bench_outliers.py, on the benchmarks page).
+# would cost more fold fits for little: a 6 000-row class takes one fit (its
+# one fold's model is the model: split conformal, from CV_FOLDS *
+# HELD_OUT_ROWS rows on), a 300-row table 5 fold fits and the final fit (the
+# detector's time against LocalOutlierFactor's: benchmarks/bench_outliers.py,
+# on the benchmarks page).
 HELD_OUT_ROWS = 1000
 
 
