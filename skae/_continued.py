@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils import metadata_routing
 
 from ._chunked import ChunkedRows
 from ._device import seeded, torch_seed
@@ -36,6 +37,11 @@ class ContinuedTraining:
     """``partial_fit`` and the warm-started ``fit`` of a skae estimator (a mixin
     of :class:`skae._base.BaseAutoencoder`, whose ``_fit``, ``_train`` and
     fitted state it uses)."""
+
+    # ``classes`` names the target's classes, it is not metadata to route
+    # (scikit-learn marks such arguments so, as IncrementalPCA's check_input):
+    # no set_partial_fit_request is generated for it.
+    __metadata_request__partial_fit = {"classes": metadata_routing.UNUSED}
 
     def partial_fit(self, X, y=None, classes=None):
         """Train on one more batch of data: one pass (epoch) over ``X``.

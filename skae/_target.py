@@ -48,6 +48,7 @@ __all__ = [
     "encode_target",
     "fit_target",
     "reconstruction_baseline",
+    "start_at_trivial_model",
 ]
 
 CLASSES = ("binary", "multiclass")
@@ -392,6 +393,29 @@ def _fitted_with_target(estimator):
     return hasattr(estimator, "target_type_")
 
 
+def start_at_trivial_model(estimator, head, labels):
+    """Set the linear ``head`` to the trivial model: zero weights, and biases
+    that predict the class frequencies of ``labels`` (their log-priors; -1
+    unlabelled) or the standardised target's mean (0).
+
+    Parameters
+    ----------
+    estimator : fitted SupervisedBottleneck
+        Its ``target_type_`` and ``classes_``.
+    head : torch.nn.Linear
+    labels : torch.Tensor
+        The encoded labels of the training rows (:func:`encode_target`).
+    """
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+        if estimator.target_type_ in CLASSES:
+            counts = torch.bincount(labels[labels >= 0], minlength=len(estimator.classes_))
+            # A class absent from the training rows gets a small prior, not -inf.
+            priors = counts.double().clamp(min=0.5) / counts.sum()
+            head.bias.copy_(priors.log().float())
+
+
 def _training_labels(data):
     """The labels of the rows of ``data`` (a TensorData or BlockData with labels)."""
     if isinstance(data, BlockData):
@@ -433,7 +457,7 @@ class TargetHooks:
         return None
 
     def _start_head(self, module, train_data):
-        """Start the module's target head (if any) at the trivial model."""
+        """Start the module's target head (if any) where the selection needs it."""
 
     def _fit_head_on_codes(self, rows):
         """Fit the target head (if any) on the codes of ``rows`` (the start kept)."""
@@ -501,22 +525,15 @@ class SupervisedBottleneck(TargetHooks):
         return TargetTerm(kind, self.target_loss_weight_)
 
     def _start_head(self, module, train_data):
-        """Start the head where the trivial model is: zero weights, and biases
-        that predict the classes' frequencies (their log-priors) or the
-        standardised target's mean (0) on the training rows' labels. Epoch 0
-        is then the network's start plus the trivial model, whose target loss
-        is the one ``target_loss_weight_`` is scaled by."""
-        if module.target_head is None:
-            return
-        with torch.no_grad():
-            module.target_head.weight.zero_()
-            module.target_head.bias.zero_()
-            if self.target_type_ in CLASSES:
-                labels = _training_labels(train_data)
-                counts = torch.bincount(labels[labels >= 0], minlength=len(self.classes_))
-                # A class absent from the training rows gets a tiny prior, not -inf.
-                priors = counts.double().clamp(min=0.5) / counts.sum()
-                module.target_head.bias.copy_(priors.log().float())
+        """Where the network starts as PCA's solution (a candidate of the
+        selection), start the head at the trivial model
+        (:func:`start_at_trivial_model`), so that epoch 0 is PCA with the
+        trivial head, whose target loss ``target_loss_weight_`` is scaled by.
+        Elsewhere epoch 0 is never kept, and the head keeps PyTorch's
+        default initialisation, which trains faster there than a zero head
+        (``benchmarks/bench_head_start.py``)."""
+        if module.target_head is not None and getattr(module, "pca_path", None) is not None:
+            start_at_trivial_model(self, module.target_head, _training_labels(train_data))
 
     def _fit_head_on_codes(self, rows):
         """Fit the head on the codes of ``rows``' labelled rows, the encoder
@@ -594,8 +611,9 @@ class SupervisedBottleneck(TargetHooks):
 
         Notes
         -----
-        The head starts at the trivial model (zero weights; the classes'
-        log-priors, or the target's mean). Where a PCA start is kept
+        Under the PCA start the head starts at the trivial model (zero
+        weights; the classes' log-priors, or the target's mean). Where that
+        start is kept
         (``best_epoch_ == 0``, ``pca_start_ == "pca"``), the head is fitted
         on the start's codes after the selection (a logistic regression, or
         least squares for numbers): the model is then PCA with the best

@@ -1,0 +1,103 @@
+"""Where a supervised head starts: the trivial model or PyTorch's initialisation.
+
+With ``target_weight > 0`` the network has a linear head from the code to
+the target. Under the PCA start the head starts at the trivial model (zero
+weights, the class log-priors), so that epoch 0, a candidate of the
+selection, is PCA with the trivial head; elsewhere epoch 0 is never kept
+and the head keeps PyTorch's default initialisation. This script measures
+both starts for each estimator, each fitted from the same seed on the same
+split:
+
+* ``trivial``: :func:`skae._target.start_at_trivial_model`;
+* ``default``: ``torch.nn.Linear``'s own initialisation.
+
+Data: scikit-learn's digits (8 x 8 images, 10 classes), breast cancer and
+wine, split 75 / 25 stratified with ``random_state=1`` -- another split
+than the ``random_state=0`` one the benchmarks page reports supervised
+codes on (``bench_supervised.py``) -- standardised on the training rows;
+``n_components=2``, ``target_weight=1.0``, every other parameter at its
+default. Each row: the test accuracy of a logistic regression on the codes
+and of the head's ``predict``, means over ``--seeds`` model seeds. Run from
+the repository root (about 10 minutes on 2 cores)::
+
+    python benchmarks/bench_head_start.py --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+import torch
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from skae import (
+    AutoencoderTransformer,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    _target,
+)
+
+DATA = {"digits": load_digits, "breast-cancer": load_breast_cancer, "wine": load_wine}
+ESTIMATORS = {
+    "dense, PCA start": lambda **kw: AutoencoderTransformer(**kw),
+    "dense, no start": lambda **kw: AutoencoderTransformer(pca_start=False, **kw),
+    "denoising": lambda **kw: DenoisingAutoencoder(**kw),
+    "sparse": lambda **kw: SparseAutoencoder(**kw),
+}
+
+
+def trivial_start(self, module, train_data):
+    """Every head at the trivial model, with or without the PCA start."""
+    if module.target_head is not None:
+        labels = _target._training_labels(train_data)
+        _target.start_at_trivial_model(self, module.target_head, labels)
+
+
+def default_start(self, module, train_data):
+    """Every head at ``torch.nn.Linear``'s initialisation."""
+
+
+STARTS = {"trivial": trivial_start, "default": default_start}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--seeds", type=int, default=3, help="model seeds per row")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    warnings.simplefilter("ignore")
+    skae_start = _target.SupervisedBottleneck._start_head
+    print(f"{'data':<14}{'estimator':<18}{'head start':<12}{'LR on codes':>12}{'predict':>10}")
+    for name, load in DATA.items():
+        X, y = load(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.25, random_state=1, stratify=y
+        )
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        for label, make in ESTIMATORS.items():
+            for start, method in STARTS.items():
+                _target.SupervisedBottleneck._start_head = method
+                codes_acc, head_acc = [], []
+                for seed in range(args.seeds):
+                    ae = make(n_components=2, target_weight=1.0, random_state=seed)
+                    ae.fit(X_train, y_train)
+                    clf = LogisticRegression(max_iter=1000).fit(ae.transform(X_train), y_train)
+                    codes_acc.append(clf.score(ae.transform(X_test), y_test))
+                    head_acc.append(np.mean(ae.predict(X_test) == y_test))
+                print(
+                    f"{name:<14}{label:<18}{start:<12}"
+                    f"{np.mean(codes_acc):>12.3f}{np.mean(head_acc):>10.3f}",
+                    flush=True,
+                )
+    _target.SupervisedBottleneck._start_head = skae_start
+
+
+if __name__ == "__main__":
+    main()
