@@ -303,9 +303,9 @@ class Dense(Architecture):
 
     name = "dense"
     params = DENSE_PARAMS
-    # Dense networks: ~20 epochs on MNIST (469 batches an epoch); at most 200
-    # epochs, beyond which the small tables over-fit (benchmarks/README.md,
-    # bench_defaults.py).
+    # Dense networks: the budget of updates as about 20 epochs of a data set
+    # the size of MNIST; at most 200 epochs, beyond which small tables
+    # over-fit (benchmarks/bench_defaults.py measures it).
     auto_steps = 10_000
 
     def build_encoder(self, estimator, n_features, n_outputs):
@@ -322,16 +322,14 @@ class Convolutional(Architecture):
 
     name = "conv"
     params = CONV_PARAMS
-    # Convolutional updates cost ~10x more on a CPU: ~11 epochs on MNIST,
-    # 0.21x PCA's test MSE at 32 codes in about 6 minutes on 2 cores (skae
-    # compare --dataset mnist --methods pca,dense,conv, 2026-11-30).
+    # Convolutional updates cost about ten times a dense one's on a CPU: half
+    # the dense budget (the benchmarks page, "skae compare", gives its
+    # MNIST figures).
     auto_steps = 5_000
     # Up to 400 epochs (the whole budget down to ~1 600 rows): convolutions
-    # share their weights (~114 000 parameters for 28 x 28 images and 32
-    # codes, against the dense default's ~477 000), over-fit small sets less,
-    # and were still improving after 200 epochs on the digits, where 400 turn
-    # a 2 % loss against skae 0.1 into a 7 % gain (benchmarks/README.md,
-    # bench_defaults.py).
+    # share their weights (a fraction of the dense default's parameters),
+    # over-fit small sets less, and still improve after 200 epochs on small
+    # image sets (benchmarks/bench_defaults.py measures it).
     auto_max_epochs = 400
 
     def fit_geometry(self, estimator, n_features, sample_shape):

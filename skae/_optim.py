@@ -18,8 +18,7 @@ OPTIMIZERS = {
 
 # Optimizers whose fused kernel (one pass over all parameters a step, instead
 # of a loop of small tensor ops) skae turns on where torch has it: the same
-# update up to float rounding; the dense default's MNIST fit took 100 s
-# instead of 113 s on 2 CPU cores (skae compare, docs/results.md).
+# update up to float rounding, in less time (docs/results.md).
 FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
 FUSED_DEVICE_TYPES = ("cpu", "cuda")
 

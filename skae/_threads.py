@@ -30,9 +30,8 @@ from torch import nn
 #: backward pass, or one inference batch) that each thread must have: below
 #: twice this, torch computes on one thread; above, on one thread per this
 #: many operations, at most what the caller allows. Measured by
-#: ``benchmarks/bench_threads.py --calibrate`` (2 cores, quiet): a training
-#: step of 0.08 to 0.1 GFLOP runs 1.4 times faster on one thread than on two,
-#: one of 0.36 GFLOP 1.5 times faster on two.
+#: ``benchmarks/bench_threads.py --calibrate`` (its figures: the benchmarks
+#: page): small steps run faster on one thread, large ones on two.
 WORK_PER_THREAD = 1.5e8
 
 # Environment variables that cap the threads of OpenMP and MKL, read by torch
