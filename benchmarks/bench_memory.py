@@ -10,8 +10,11 @@ The table gives that peak minus the resident memory just before the call,
 in MiB and as a multiple of ``X.nbytes``, next to the size of the method's
 output, also as a multiple of ``X``:
 
-* ``fit`` (one epoch; memory does not grow with epochs), with and without
-  ``early_stopping``;
+* ``fit`` (one epoch; memory does not grow with epochs) with the defaults,
+  the PCA start among them (``pca_start=True``: PCA's solution computed a
+  chunk of rows at a time, :mod:`skae._pca_start`), with
+  ``early_stopping=True``, and without the start (``pca_start=False``), the
+  start's cost being the difference;
 * ``transform``, ``score_samples``, ``reconstruct`` and
   ``inverse_transform`` of a model fitted beforehand on a subset and loaded
   from a model file (so that the fit's own peak is not in the process);
@@ -45,6 +48,7 @@ MIB = 2**20
 CASES = [
     ("fit", "dense", "fit", {}, 1.5),
     ("fit, early_stopping=True", "dense", "fit", {"early_stopping": True}, 1.5),
+    ("fit, pca_start=False", "dense", "fit", {"pca_start": False}, 1.5),
     ("transform", "dense", "transform", {}, 0.5),
     ("score_samples", "dense", "score_samples", {}, 0.5),
     ("reconstruct", "dense", "reconstruct", {}, 0.5),
