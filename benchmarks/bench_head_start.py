@@ -1,14 +1,16 @@
-"""Where a supervised head starts: the trivial model or PyTorch's initialisation.
+"""Where a supervised head starts: a linear model, the trivial model or PyTorch's.
 
 With ``target_weight > 0`` the network has a linear head from the code to
-the target. Under the PCA start the head starts at the trivial model (zero
-weights, the class log-priors), so that epoch 0, a candidate of the
-selection, is PCA with the trivial head; elsewhere epoch 0 is never kept
-and the head keeps PyTorch's default initialisation. This script measures
-both starts for each estimator, each fitted from the same seed on the same
-split:
+the target. Under the PCA start skae starts it as a linear model of ``y``
+on the start's codes (:func:`skae._target.fit_linear_head`), so that epoch
+0, a candidate of the selection, is PCA with its linear model; elsewhere
+epoch 0 is never kept and the head keeps PyTorch's initialisation. This
+script measures three starts for each estimator, each fitted from the same
+seed on the same split:
 
-* ``trivial``: :func:`skae._target.start_at_trivial_model`;
+* ``linear``: :func:`skae._target.fit_linear_head` on the codes of the
+  training rows before training;
+* ``trivial``: zero weights, the class log-priors of the training rows;
 * ``default``: ``torch.nn.Linear``'s own initialisation.
 
 Data: scikit-learn's digits (8 x 8 images, 10 classes), breast cancer and
@@ -51,18 +53,28 @@ ESTIMATORS = {
 }
 
 
-def trivial_start(self, module, train_data):
-    """Every head at the trivial model, with or without the PCA start."""
+def linear_start(self, module, train_data):
+    """Every head a linear model of the codes, with or without the PCA start."""
     if module.target_head is not None:
-        labels = _target._training_labels(train_data)
-        _target.start_at_trivial_model(self, module.target_head, labels)
+        _target.fit_linear_head(self, module, train_data)
+
+
+def trivial_start(self, module, train_data):
+    """Every head at the trivial model: zero weights, log-priors."""
+    if module.target_head is None:
+        return
+    labels = train_data.y if train_data.indices is None else train_data.y[train_data.indices]
+    counts = torch.bincount(labels[labels >= 0], minlength=len(self.classes_)).double()
+    with torch.no_grad():
+        module.target_head.weight.zero_()
+        module.target_head.bias.copy_((counts.clamp(min=0.5) / counts.sum()).log().float())
 
 
 def default_start(self, module, train_data):
     """Every head at ``torch.nn.Linear``'s initialisation."""
 
 
-STARTS = {"trivial": trivial_start, "default": default_start}
+STARTS = {"linear": linear_start, "trivial": trivial_start, "default": default_start}
 
 
 def main():

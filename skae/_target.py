@@ -29,13 +29,14 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.linear_model import LinearRegression
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._batches import BlockData, batches
+from ._batches import batches
 from ._losses import TargetTerm
 from ._parameters import Attr, Param
 from ._training import training_data
@@ -48,7 +49,7 @@ __all__ = [
     "encode_target",
     "fit_target",
     "reconstruction_baseline",
-    "start_at_trivial_model",
+    "fit_linear_head",
 ]
 
 CLASSES = ("binary", "multiclass")
@@ -393,45 +394,74 @@ def _fitted_with_target(estimator):
     return hasattr(estimator, "target_type_")
 
 
-def start_at_trivial_model(estimator, head, labels):
-    """Set the linear ``head`` to the trivial model: zero weights, and biases
-    that predict the class frequencies of ``labels`` (their log-priors; -1
-    unlabelled) or the standardised target's mean (0).
+def fit_linear_head(estimator, module, rows, device="cpu"):
+    """Set ``module``'s target head to a linear model of the target on the
+    codes of ``rows``' labelled rows, the encoder fixed.
+
+    Classes: linear discriminant analysis (scikit-learn's
+    :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`,
+    ``solver="lsqr"`` with Ledoit-Wolf shrinkage: closed form, a pass over
+    the codes), whose decision functions are the head's logits -- the
+    class posteriors of Gaussian classes with a shared covariance (Hastie,
+    Tibshirani & Friedman, 2009, sec. 4.3); a class absent from the
+    labelled rows gets a logit of -30. Where there are too few labelled
+    rows to estimate it (not more than one per class), the trivial model:
+    zero weights and the classes' log-priors. Numbers (standardised): least
+    squares (:class:`~sklearn.linear_model.LinearRegression`).
 
     Parameters
     ----------
-    estimator : fitted SupervisedBottleneck
-        Its ``target_type_`` and ``classes_``.
-    head : torch.nn.Linear
-    labels : torch.Tensor
-        The encoded labels of the training rows (:func:`encode_target`).
+    estimator : SupervisedBottleneck
+        Fitted target attributes (``target_type_``, ``classes_``).
+    module : skae._nn.AutoencoderModule
+        The network, its ``target_head`` a ``torch.nn.Linear``.
+    rows : TensorData or BlockData
+        Rows in the network's units with their encoded labels, read a batch
+        at a time; the codes (``n_rows x n_components`` float64) and labels
+        are held in memory.
+    device : str or torch.device, default="cpu"
+        Where ``module`` is.
     """
+    codes, labels = _codes_and_labels(module, device, rows)
+    n_classes = len(getattr(estimator, "classes_", ()))
+    if estimator.target_type_ in CLASSES:
+        labelled = labels >= 0
+        codes, labels = codes[labelled], labels[labelled]
+        present, counts = np.unique(labels, return_counts=True)
+        weight = np.zeros((n_classes, codes.shape[1]))
+        bias = np.full(n_classes, -30.0)  # classes absent from the labelled rows
+        if len(labels) > len(present) and len(present) > 1:
+            model = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+            model.fit(codes, labels)
+            coef, intercept = model.coef_, model.intercept_
+            if len(present) == 2:  # one decision function: class 1 against class 0
+                coef = np.vstack([np.zeros_like(coef), coef])
+                intercept = np.array([0.0, intercept[0]])
+            weight[present], bias[present] = coef, intercept
+        else:  # too few rows for a model of the codes: the class frequencies
+            bias[present] = np.log(counts / counts.sum())
+    else:
+        labelled = ~np.isnan(labels).any(axis=1)
+        model = LinearRegression().fit(codes[labelled], labels[labelled])
+        weight, bias = model.coef_, model.intercept_
+    head = module.target_head
     with torch.no_grad():
-        head.weight.zero_()
-        head.bias.zero_()
-        if estimator.target_type_ in CLASSES:
-            counts = torch.bincount(labels[labels >= 0], minlength=len(estimator.classes_))
-            # A class absent from the training rows gets a small prior, not -inf.
-            priors = counts.double().clamp(min=0.5) / counts.sum()
-            head.bias.copy_(priors.log().float())
+        head.weight.copy_(torch.as_tensor(weight, dtype=head.weight.dtype))
+        head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
 
 
-def _training_labels(data):
-    """The labels of the rows of ``data`` (a TensorData or BlockData with labels)."""
-    if isinstance(data, BlockData):
-        return data.labels(data.blocks)
-    return data.y if data.indices is None else data.y[data.indices]
-
-
-def _codes_and_labels(net, rows):
+def _codes_and_labels(module, device, rows):
     """The codes of ``rows`` (float64, ``(n, n_components)``) and their labels
-    (``(n,)`` class indices or ``(n, n_targets)`` numbers), a batch at a time."""
+    (``(n,)`` class indices or ``(n, n_targets)`` numbers), a batch at a
+    time, in evaluation mode (the module's mode is restored)."""
     codes, labels = [], []
-    net.module_.eval()
+    training = module.training
+    module.eval()
     with torch.no_grad():
         for x, (_, y) in batches(rows, _BASELINE_ROWS):
-            codes.append(net.module_.encode(x.to(net.device)).double().cpu().numpy())
+            codes.append(module.encode(x.to(device)).double().cpu().numpy())
             labels.append(y.numpy())
+    module.train(training)
     return np.concatenate(codes), np.concatenate(labels)
 
 
@@ -526,49 +556,21 @@ class SupervisedBottleneck(TargetHooks):
 
     def _start_head(self, module, train_data):
         """Where the network starts as PCA's solution (a candidate of the
-        selection), start the head at the trivial model
-        (:func:`start_at_trivial_model`), so that epoch 0 is PCA with the
-        trivial head, whose target loss ``target_loss_weight_`` is scaled by.
+        selection), start the head as the best linear head on the start's
+        codes of the training rows (:func:`fit_linear_head`): epoch 0 is then
+        PCA with its linear model of ``y``, a model someone would choose.
         Elsewhere epoch 0 is never kept, and the head keeps PyTorch's
-        default initialisation, which trains faster there than a zero head
-        (``benchmarks/bench_head_start.py``)."""
+        default initialisation (``benchmarks/bench_head_start.py`` measures
+        the choices)."""
         if module.target_head is not None and getattr(module, "pca_path", None) is not None:
-            start_at_trivial_model(self, module.target_head, _training_labels(train_data))
+            fit_linear_head(self, module, train_data, device="cpu")
 
     def _fit_head_on_codes(self, rows):
-        """Fit the head on the codes of ``rows``' labelled rows, the encoder
-        fixed: a multinomial logistic regression for classes, least squares
-        for the standardised numbers (scikit-learn's
-        :class:`~sklearn.linear_model.LogisticRegression`, ``C=1.0`` on
-        standardised codes, and :class:`~sklearn.linear_model.LinearRegression`):
-        the best linear head on those codes, which training would approach
-        (a convex problem, solved exactly). Where the fit keeps its start
-        (``best_epoch_ == 0``), the model returned is then the start's
-        codes with this head, never the trivial (or an untrained) one."""
-        if not _fitted_with_target(self):
-            return
-        codes, labels = _codes_and_labels(self.net_, rows)
-        head = self.net_.module_.target_head
-        if self.target_type_ in CLASSES:
-            labelled = labels >= 0
-            codes, labels = codes[labelled], labels[labelled]
-            center, scale = codes.mean(axis=0), codes.std(axis=0)
-            scale[scale == 0] = 1.0
-            model = LogisticRegression(max_iter=1000).fit((codes - center) / scale, labels)
-            coef, intercept = model.coef_ / scale, model.intercept_ - (model.coef_ / scale) @ center
-            if len(model.classes_) == 2 and coef.shape[0] == 1:  # one logit: class 1 against 0
-                coef = np.vstack([np.zeros_like(coef), coef])
-                intercept = np.array([0.0, intercept[0]])
-            weight = np.zeros((len(self.classes_), codes.shape[1]))
-            bias = np.full(len(self.classes_), -30.0)  # classes absent from the labelled rows
-            weight[model.classes_], bias[model.classes_] = coef, intercept
-        else:
-            labelled = ~np.isnan(labels).any(axis=1)
-            model = LinearRegression().fit(codes[labelled], labels[labelled])
-            weight, bias = model.coef_, model.intercept_
-        with torch.no_grad():
-            head.weight.copy_(torch.as_tensor(weight, dtype=head.weight.dtype))
-            head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
+        """Where the fit keeps its start (``best_epoch_ == 0``), refit the head
+        with the start on all ``rows`` (:func:`fit_linear_head`), so that the
+        model returned is PCA of ``X`` with the best linear head on its codes."""
+        if _fitted_with_target(self):
+            fit_linear_head(self, self.net_.module_, rows, device=self.net_.device)
 
     @property
     def target_head_(self):
@@ -611,13 +613,11 @@ class SupervisedBottleneck(TargetHooks):
 
         Notes
         -----
-        Under the PCA start the head starts at the trivial model (zero
-        weights; the classes' log-priors, or the target's mean). Where that
-        start is kept
-        (``best_epoch_ == 0``, ``pca_start_ == "pca"``), the head is fitted
-        on the start's codes after the selection (a logistic regression, or
-        least squares for numbers): the model is then PCA with the best
-        linear head on its codes.
+        Under the PCA start the head starts as a linear model of ``y`` on
+        PCA's codes (linear discriminant analysis, or least squares for
+        numbers); where that start is kept (``best_epoch_ == 0``,
+        ``pca_start_ == "pca"``), it is refitted with the start on all rows:
+        the model is then PCA with the best linear head on its codes.
         """
         X = self._check_rows(X)[0]
 
