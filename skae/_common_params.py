@@ -350,7 +350,7 @@ COMMON_ATTRIBUTES = (
         (the network's: ``X`` centred and divided by ``scale_``). For a
         trained epoch it is the returned model's loss on the held-out rows;
         for the PCA start (``best_epoch_ == 0``) it is the loss of the start
-        fitted on the training rows (with the trivial target head), before
+        fitted on the training rows (with its target head), before
         the refit on all rows gives the model returned. None where
         ``best_epoch_`` is None.""",
     ),
