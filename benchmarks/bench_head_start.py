@@ -1,12 +1,11 @@
 """Where a supervised head starts: a linear model, the trivial model or PyTorch's.
 
 With ``target_weight > 0`` the network has a linear head from the code to
-the target. Under the PCA start skae starts it as a linear model of ``y``
-on the start's codes (:func:`skae._target.fit_linear_head`), so that epoch
-0, a candidate of the selection, is PCA with its linear model; elsewhere
-epoch 0 is never kept and the head keeps PyTorch's initialisation. This
-script measures three starts for each estimator, each fitted from the same
-seed on the same split:
+the target. skae starts it as a linear model of ``y`` on the untrained
+network's codes (:func:`skae._target.fit_linear_head`), so that under the
+PCA start epoch 0, a candidate of the selection, is PCA with its linear
+model. This script measures three starts for each estimator, each fitted
+from the same seed on the same split:
 
 * ``linear``: :func:`skae._target.fit_linear_head` on the codes of the
   training rows before training;
@@ -54,7 +53,7 @@ ESTIMATORS = {
 
 
 def linear_start(self, module, train_data):
-    """Every head a linear model of the codes, with or without the PCA start."""
+    """Every head a linear model of the untrained codes (skae's start)."""
     if module.target_head is not None:
         _target.fit_linear_head(self, module, train_data)
 

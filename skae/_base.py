@@ -23,8 +23,8 @@ A public estimator writes its ``__init__`` and declares its parameters with
 A new fit (:meth:`BaseAutoencoder._fit`) reads as its steps: validate the
 data, set the input scaling (:mod:`skae._scaling`), hold rows out
 (:func:`skae._training.training_data`, the one place), build the network
-(:mod:`skae._network`; the PCA start, :mod:`skae._pca_start`, with a target
-head fitted on its codes, is part of its construction), train it and
+(:mod:`skae._network`; the PCA start, :mod:`skae._pca_start`, and a target
+head fitted on the untrained codes are part of its construction), train it and
 select an epoch through one path, :meth:`BaseAutoencoder._train`, which a
 continued training shares (:mod:`skae._training` plans the run from the
 parameters, and :meth:`skae._net.AutoencoderNet.train_run` trains on from
@@ -291,9 +291,9 @@ class BaseAutoencoder(
         )
 
     def _build_net(self, train_data, n_features, Xn_range, Xn_head, device):
-        """The network (with the PCA start where it applies, its target head
-        then a linear model of the start's codes) and its skorch net, initialised; sets
-        ``reconstruction_loss_``. Returns the net and the start's PCA
+        """The network (with the PCA start where it applies, its target head a
+        linear model of the untrained codes) and its skorch net, initialised;
+        sets ``reconstruction_loss_``. Returns the net and the start's PCA
         ``explained_variance_ratio_`` (None without a start)."""
         module = build_module(self, n_features)
         if self.encoder is not None or self.decoder is not None:

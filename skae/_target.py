@@ -555,14 +555,14 @@ class SupervisedBottleneck(TargetHooks):
         return TargetTerm(kind, self.target_loss_weight_)
 
     def _start_head(self, module, train_data):
-        """Where the network starts as PCA's solution (a candidate of the
-        selection), start the head as the best linear head on the start's
-        codes of the training rows (:func:`fit_linear_head`): epoch 0 is then
-        PCA with its linear model of ``y``, a model someone would choose.
-        Elsewhere epoch 0 is never kept, and the head keeps PyTorch's
-        default initialisation (``benchmarks/bench_head_start.py`` measures
-        the choices)."""
-        if module.target_head is not None and getattr(module, "pca_path", None) is not None:
+        """Start the head as a linear model of ``y`` on the untrained
+        network's codes of the training rows (:func:`fit_linear_head`).
+        Under the PCA start, epoch 0 (a candidate of the selection) is then
+        PCA with its linear model of ``y``, a model someone would choose;
+        without it, the encoder gets the target's gradient from the first
+        step (``benchmarks/bench_head_start.py`` measures this start against
+        the trivial model and PyTorch's initialisation)."""
+        if module.target_head is not None:
             fit_linear_head(self, module, train_data, device="cpu")
 
     def _fit_head_on_codes(self, rows):
@@ -613,9 +613,9 @@ class SupervisedBottleneck(TargetHooks):
 
         Notes
         -----
-        Under the PCA start the head starts as a linear model of ``y`` on
-        PCA's codes (linear discriminant analysis, or least squares for
-        numbers); where that start is kept (``best_epoch_ == 0``,
+        The head starts as a linear model of ``y`` on the untrained
+        network's codes (linear discriminant analysis, or least squares for
+        numbers): under the PCA start, PCA's codes. Where that start is kept (``best_epoch_ == 0``,
         ``pca_start_ == "pca"``), it is refitted with the start on all rows:
         the model is then PCA with the best linear head on its codes.
         """
