@@ -167,12 +167,13 @@ class PCAPath(nn.Module):
         self.register_buffer("mean", torch.zeros(n_features))
 
     def encode(self, x):
-        return (x - self.mean) @ self.components.T
+        # (x - mean) @ C.T, without a batch-sized copy of x: x @ C.T - mean @ C.T.
+        return x @ self.components.T - self.mean @ self.components.T
 
     def decode(self, z):
-        out = z @ self.components + self.mean
+        out = torch.addmm(self.mean, z, self.components)
         if self.logits:
-            out = torch.logit(out.clamp(self.EPS, 1 - self.EPS))
+            out = torch.logit(out, eps=self.EPS)  # clamps to [EPS, 1 - EPS] first
         return out
 
 
