@@ -125,8 +125,8 @@ class BaseAutoencoder(
             chunk by chunk, never whole: see Notes. A scipy.sparse matrix
             or array (TF-IDF, one-hot) stays sparse: CSR is used as is,
             other formats are converted to CSR once, and training densifies
-            one mini-batch of rows at a time (the PCA start, chunks of about
-            2**20 values), never more.
+            one mini-batch of rows at a time, never more (the PCA start
+            densifies none: :mod:`skae._pca_start`).
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
             The target where ``target_weight > 0`` (-1 or NaN: unlabelled); else ignored.
 
