@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.datasets import load_digits
 
@@ -116,3 +117,21 @@ def mnist_dir():
             "(expected at ../shared/data/mnist relative to the repository root)"
         )
     return MNIST_DIR
+
+
+@pytest.fixture
+def densified_rows(monkeypatch):
+    """The number of rows of every dense array made from a sparse matrix or
+    array of any format (``toarray``; ``todense`` calls it), in order."""
+    rows = []
+    formats = ("csr", "csc", "coo", "lil", "dok")
+    for cls in [getattr(sp, f"{fmt}_{kind}") for fmt in formats for kind in ("matrix", "array")]:
+        original = cls.toarray
+
+        def spy(self, *args, _original=original, **kwargs):
+            out = _original(self, *args, **kwargs)
+            rows.append(out.shape[0] if out.ndim == 2 else 1)
+            return out
+
+        monkeypatch.setattr(cls, "toarray", spy)
+    return rows

@@ -69,24 +69,6 @@ def assert_is_pca(result, rows, k=K, atol=1e-6):
     np.testing.assert_allclose(ratio, pca.explained_variance_ratio_, rtol=1e-5, atol=1e-9)
 
 
-@pytest.fixture
-def densified_rows(monkeypatch):
-    """The rows of every dense array made from a scipy.sparse matrix or array
-    (``toarray``; ``todense`` calls it)."""
-    rows = []
-    formats = ("csr", "csc", "coo", "lil", "dok")
-    for cls in [getattr(sp, f"{fmt}_{kind}") for fmt in formats for kind in ("matrix", "array")]:
-        original = cls.toarray
-
-        def spy(self, *args, _original=original, **kwargs):
-            out = _original(self, *args, **kwargs)
-            rows.append(out.shape[0] if out.ndim == 2 else 1)
-            return out
-
-        monkeypatch.setattr(cls, "toarray", spy)
-    return rows
-
-
 @pytest.mark.parametrize("solver", ["covariance", "arpack"])
 def test_sparse_start_is_pca_of_the_training_rows_never_densified(
     densified_rows, monkeypatch, solver

@@ -267,24 +267,6 @@ def test_continued_sigmoid_fit_refuses_sparse_values_above_one():
         ae.partial_fit(X * 3.0)
 
 
-@pytest.fixture
-def densified_rows(monkeypatch):
-    """The number of rows of every dense array made from a sparse matrix or
-    array of any format (``toarray``; ``todense`` calls it), in order."""
-    rows = []
-    formats = ("csr", "csc", "coo", "lil", "dok")
-    for cls in [getattr(sp, f"{fmt}_{kind}") for fmt in formats for kind in ("matrix", "array")]:
-        original = cls.toarray
-
-        def spy(self, *args, _original=original, **kwargs):
-            out = _original(self, *args, **kwargs)
-            rows.append(out.shape[0] if out.ndim == 2 else 1)
-            return out
-
-        monkeypatch.setattr(cls, "toarray", spy)
-    return rows
-
-
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_data_is_never_densified_whole(densified_rows, monkeypatch, fmt):
     n_rows, batch_size, chunk = 1000, 32, 256
