@@ -407,7 +407,8 @@ def fit_linear_head(estimator, module, rows, device="cpu"):
     labelled rows gets a logit of -30. Where there are too few labelled
     rows to estimate it (not more than one per class), the trivial model:
     zero weights and the classes' log-priors. Numbers (standardised): least
-    squares (:class:`~sklearn.linear_model.LinearRegression`).
+    squares (:class:`~sklearn.linear_model.LinearRegression`), or the mean
+    (0) with fewer than two labelled rows.
 
     Parameters
     ----------
@@ -442,8 +443,11 @@ def fit_linear_head(estimator, module, rows, device="cpu"):
             bias[present] = np.log(counts / counts.sum())
     else:
         labelled = ~np.isnan(labels).any(axis=1)
-        model = LinearRegression().fit(codes[labelled], labels[labelled])
-        weight, bias = model.coef_, model.intercept_
+        weight = np.zeros((labels.shape[1], codes.shape[1]))
+        bias = np.zeros(labels.shape[1])  # the standardised target's mean
+        if labelled.sum() > 1:
+            model = LinearRegression().fit(codes[labelled], labels[labelled])
+            weight, bias = model.coef_, model.intercept_
     head = module.target_head
     with torch.no_grad():
         head.weight.copy_(torch.as_tensor(weight, dtype=head.weight.dtype))

@@ -193,3 +193,15 @@ def test_partial_fit_takes_the_classes_of_all_calls(digits300):
         first_only.partial_fit(X, y)
     with pytest.raises(ValueError, match="not in classes"):
         AutoencoderTransformer(2, target_weight=1.0).partial_fit(X, y, classes=[0, 1])
+
+
+@pytest.mark.parametrize("kind", ["classes", "numbers"])
+def test_a_head_with_almost_no_labelled_rows_starts_at_the_trivial_model(kind):
+    # Two labelled rows of 300: too few for a linear model of the codes (they
+    # may even all be held out); the head starts from the class frequencies
+    # or the target's mean, and the fit completes.
+    X = noise(0, n=300, d=8)
+    y = np.full(300, -1) if kind == "classes" else np.full(300, np.nan)
+    y[:2] = [0, 1] if kind == "classes" else [1.0, 2.0]
+    est = quiet_fit(AutoencoderTransformer(2, max_epochs=2, target_weight=1.0), X, y)
+    assert est.predict(X).shape == (300,)
