@@ -13,7 +13,7 @@ A public estimator writes its ``__init__`` and declares its parameters with
 * ``_architecture()`` -- the built-in network (:mod:`skae._architectures`);
 * ``_module_class`` and ``_n_encoder_outputs()`` -- the VAE's Gaussian head;
 * ``_code_activation()`` -- bounded or rectified codes (sparse);
-* ``_code_dropout()`` -- nested dropout of the code in training (ordered
+* ``_prefix_widths()`` -- the code prefixes the loss also decodes (ordered
   codes, :mod:`skae._ordered`);
 * ``_loss_penalties()`` and ``_feature_reduction`` -- loss terms
   (:mod:`skae._losses`);
@@ -397,8 +397,8 @@ class BaseAutoencoder(
     def _code_activation(self):
         return "identity"
 
-    def _code_dropout(self):
-        """A module applied to the code the decoder sees in training (ordered codes)."""
+    def _prefix_widths(self):
+        """The code prefixes the loss also decodes (ordered codes), or None."""
         return None
 
     def _loss_penalties(self):

@@ -191,6 +191,32 @@ class TargetTerm(nn.Module):
         return self.weight * share * torch.where(labelled, error, 0.0)
 
 
+def balanced_mean(errors):
+    """Per-sample mean of several errors, each scaled to the same batch mean.
+
+    Term ``j`` is weighted by ``g / c_j``, ``c_j`` its batch mean and ``g``
+    the geometric mean of the ``c_j`` (both held constant in the gradient):
+    the batch mean of the result is ``g``, and its gradient is ``g`` times
+    that of the mean of ``log c_j``, so that each term counts by its
+    relative change, however large its error. For ordered codes, whose
+    one-unit prefix reconstructs with several times the error of the whole
+    code, the widths then count alike in training and in the validation
+    loss that chooses the epoch.
+
+    Parameters
+    ----------
+    errors : torch.Tensor of shape (n_terms, batch)
+        Non-negative per-sample errors.
+
+    Returns
+    -------
+    loss : torch.Tensor of shape (batch,)
+    """
+    scale = errors.detach().mean(dim=1).clamp_min(torch.finfo(errors.dtype).tiny)
+    weights = torch.exp(scale.log().mean()) / scale
+    return (errors * weights[:, None]).mean(dim=0)
+
+
 class AutoencoderLoss(nn.Module):
     """Reconstruction error plus optional penalty terms: the training criterion.
 
@@ -224,28 +250,33 @@ class AutoencoderLoss(nn.Module):
         ``target`` is the input ``x``, or ``(x, labels)`` for a supervised
         bottleneck (:class:`TargetTerm`, added where the loss has one).
 
-        Where the output also holds a ``"prefix_reconstruction"`` (ordered
-        codes in training, :class:`skae._nn.NestedDropout`), the
-        reconstruction term is the mean of the whole code's error and the
-        truncated code's: the full code is trained as a plain autoencoder's,
-        and every sample also teaches one prefix (the Matryoshka objective of
-        Kusupati et al. 2022, with one prefix drawn per sample as in nested
-        dropout, Rippel et al. 2014).
+        Where the output also holds ``"prefix_reconstructions"`` (ordered
+        codes, :class:`skae._nn.NestedDecoders`), the reconstruction term
+        is the :func:`balanced_mean` of the whole code's error and each
+        prefix's, every nested width in every batch (the Matryoshka
+        objective of Kusupati et al. 2022, each width's error scaled to its
+        batch mean), and the target term, where there is one, the mean of
+        the whole code's and each prefix's.
         """
         labels = None
         if isinstance(target, (list, tuple)):
             target, labels = target
         loss = reconstruction_error(output, target, self.reconstruction, self.feature_reduction)
-        if "prefix_reconstruction" in output:
-            prefix = {"reconstruction": output["prefix_reconstruction"]}
-            prefix_loss = reconstruction_error(
-                prefix, target, self.reconstruction, self.feature_reduction
-            )
-            loss = 0.5 * (loss + prefix_loss)
+        if "prefix_reconstructions" in output:
+            errors = [loss] + [
+                reconstruction_error(
+                    {"reconstruction": prefix}, target, self.reconstruction, self.feature_reduction
+                )
+                for prefix in output["prefix_reconstructions"]
+            ]
+            loss = balanced_mean(torch.stack(errors))
         for penalty in self.penalties:
             loss = loss + penalty(output)
         if self.target is not None and labels is not None:
-            loss = loss + self.target(output, labels)
+            predictions = [output["target"], *output.get("prefix_targets", ())]
+            loss = loss + torch.stack(
+                [self.target({"target": pred}, labels) for pred in predictions]
+            ).mean(dim=0)
         return loss
 
     def forward(self, output, target):

@@ -16,6 +16,7 @@ from torch import nn
 from ._architectures import build_custom_module
 from ._losses import AutoencoderLoss
 from ._net import AutoencoderNet
+from ._nn import NestedDecoders
 from ._optim import resolve_lr, resolve_optimizer
 
 __all__ = ["build_module", "make_net"]
@@ -46,20 +47,32 @@ def build_module(estimator, n_features):
         encoder = build_custom_module(
             estimator.encoder, estimator.encoder_params, (n_features, n_outputs), "encoder"
         )
-    if estimator.decoder is None:
-        decoder = architecture.build_decoder(estimator, n_components, n_features)
+    prefix_widths = estimator._prefix_widths()
+    decoders = [
+        _build_decoder(estimator, architecture, n_components, n_features)
+        for _ in range(1 + len(prefix_widths or ()))
+    ]
+    if prefix_widths:  # ordered codes: a decoder for each prefix width and the whole code
+        decoder = NestedDecoders((*prefix_widths, n_components), decoders)
     else:
-        decoder = build_custom_module(
-            estimator.decoder, estimator.decoder_params, (n_components, n_features), "decoder"
-        )
+        decoder = decoders[0]
     n_targets = estimator._n_target_outputs()
     return estimator._module_class(
         encoder,
         decoder,
         estimator._code_activation(),
-        code_dropout=estimator._code_dropout(),
+        prefix_widths=prefix_widths,
         # Built last: an estimator without a head draws the same weights as before.
         **({} if n_targets is None else {"target_head": nn.Linear(n_components, n_targets)}),
+    )
+
+
+def _build_decoder(estimator, architecture, n_components, n_features):
+    """The built-in decoder of the architecture, or the user's."""
+    if estimator.decoder is None:
+        return architecture.build_decoder(estimator, n_components, n_features)
+    return build_custom_module(
+        estimator.decoder, estimator.decoder_params, (n_components, n_features), "decoder"
     )
 
 

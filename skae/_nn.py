@@ -73,12 +73,18 @@ class AutoencoderModule(nn.Module):
     the input's shape; loss terms read what they need from it.
     ``code_activation`` (a name in ``ACTIVATIONS``) is applied to the
     encoder's output: ``"logistic"`` for the sigmoid codes of a KL-sparse
-    autoencoder, ``"relu"`` for L1-sparse ones. ``code_dropout`` (a module,
-    e.g. :class:`NestedDropout`) makes ``forward`` in training mode also
-    decode the code it truncates, as ``"prefix_reconstruction"`` (the loss
-    adds its error, :class:`skae._losses.AutoencoderLoss`); the ``"code"``,
-    the ``"reconstruction"`` of the whole code, ``encode`` and ``decode``
-    are unaffected. ``pca_path`` (a :class:`PCAPath`, or None) adds a
+    autoencoder, ``"relu"`` for L1-sparse ones. ``prefix_widths`` (a
+    tuple of widths below ``n_components``, for ordered codes, whose
+    ``decoder`` is then a :class:`NestedDecoders`) makes ``forward`` also
+    decode each prefix of the code, the code with its units after the
+    first ``k`` set to zero, by the decoder of its width, as the list
+    ``"prefix_reconstructions"`` (the loss adds their errors,
+    :class:`skae._losses.AutoencoderLoss`; with a ``target_head``, its
+    predictions from the prefixes are ``"prefix_targets"``). In training
+    each decoder also sees prefixes of the widths between the trained ones
+    it serves (:func:`nested_prefix`; the ``"reconstruction"`` too, for
+    half the rows); in evaluation they are exact. ``encode`` and
+    ``decode`` are unaffected. ``pca_path`` (a :class:`PCAPath`, or None) adds a
     fixed linear map beside the encoder and the decoder: ``encoder(x) +
     pca_path.encode(x)`` before the code activation, ``decoder(z) +
     pca_path.decode(z)``. ``target_head`` (a module, e.g. a ``Linear`` from
@@ -93,7 +99,7 @@ class AutoencoderModule(nn.Module):
         encoder,
         decoder,
         code_activation="identity",
-        code_dropout=None,
+        prefix_widths=None,
         pca_path=None,
         target_head=None,
     ):
@@ -101,9 +107,9 @@ class AutoencoderModule(nn.Module):
         self.encoder = encoder
         self.decoder = decoder
         self.code_activation = ACTIVATIONS[code_activation]()
-        # A second decoding of the truncated code in training ``forward`` only
-        # (the training loss), never in ``encode`` / ``decode``.
-        self.code_dropout = code_dropout
+        # Decodings of the code's prefixes in ``forward`` only (the loss),
+        # never in ``encode`` / ``decode``.
+        self.prefix_widths = tuple(prefix_widths or ())
         self.pca_path = pca_path
         self.target_head = target_head
 
@@ -113,19 +119,36 @@ class AutoencoderModule(nn.Module):
             h = h + self.pca_path.encode(x)
         return self.code_activation(h)
 
-    def decode(self, z):
-        out = self.decoder(z)
+    def decode(self, z, width=None):
+        if width is None:
+            out = self.decoder(z)
+        else:  # the decoder of a prefix width, with ordered codes' NestedDecoders
+            out = self.decoder.of_width(width)(z)
         if self.pca_path is not None:
             out = out + self.pca_path.decode(z)
         return out
 
     def forward(self, x):
         code = self.encode(x)
-        output = {"code": code, "reconstruction": self.decode(code)}
-        if self.training and self.code_dropout is not None:
-            output["prefix_reconstruction"] = self.decode(self.code_dropout(code))
+        output = {"code": code}
         if self.target_head is not None:
             output["target"] = self.target_head(code)
+        if not self.prefix_widths:
+            output["reconstruction"] = self.decode(code)
+            return output
+        # Ordered codes: each width's decoder on prefixes of its width (in
+        # training, of widths drawn in its range for half the rows), the
+        # whole code's last; every row in every batch teaches every decoder.
+        widths = (*self.prefix_widths, code.shape[1])
+        prefixes = [
+            nested_prefix(code, low, width) if self.training else prefix_codes(code, [width])[0]
+            for low, width in zip((0, *widths[:-1]), widths, strict=True)
+        ]
+        *output["prefix_reconstructions"], output["reconstruction"] = [
+            self.decode(prefix, width) for prefix, width in zip(prefixes, widths, strict=True)
+        ]
+        if self.target_head is not None:
+            output["prefix_targets"] = [self.target_head(prefix) for prefix in prefixes[:-1]]
         return output
 
     def predict_target(self, x):
@@ -177,36 +200,105 @@ class PCAPath(nn.Module):
         return out
 
 
-class NestedDropout(nn.Module):
-    """Nested dropout of a code (Rippel, Gelbart & Adams, 2014).
+class NestedDecoders(nn.Module):
+    """One decoder per trained prefix width of an ordered code.
 
-    In training mode, each sample of a batch draws a width ``k`` from
-    ``width_probs`` and its code units after the first ``k`` are set to
-    zero; in evaluation mode the code passes unchanged. Trained on the
-    reconstruction from this truncated code (beside the whole code's, see
-    :class:`AutoencoderModule`), a decoder learns to reconstruct from every
-    prefix of the code, and the encoder to put the most useful information
-    first: the first ``k`` units are a code of width ``k``, zero-padded.
+    The decoder of an ordered autoencoder (``ordered=True``): a decoder of
+    the same architecture for each width ``k`` in ``widths`` (the prefix
+    widths the loss trains, then the whole code), each taking the
+    zero-padded code of ``n_components`` units and trained only on prefixes
+    of its width, so that no width's reconstruction is a compromise with
+    another's (a decoder shared by the widths reconstructs each worse:
+    benchmarks/bench_ordered.py). ``forward`` decodes each row with the
+    decoder of the narrowest trained width that holds its prefix: a row
+    whose units after the ``j``-th are zero (as
+    :class:`~skae.CodePrefix` pads them) is a prefix of width ``j``. The
+    encoder is shared: its first ``k`` units are the code of width ``k``.
 
     Parameters
     ----------
-    width_probs : sequence of float, length n_components
-        ``width_probs[k - 1]`` is the probability of keeping the first ``k``
-        units; non-negative, summing to 1.
+    widths : sequence of int
+        Increasing; the last is ``n_components``.
+    decoders : sequence of torch.nn.Module
+        One per width, each mapping ``(batch, n_components)`` to the
+        reconstruction.
     """
 
-    def __init__(self, width_probs):
+    def __init__(self, widths, decoders):
         super().__init__()
-        probs = torch.as_tensor(width_probs, dtype=torch.float64)
-        # Not a parameter, nor in the state dict: a model file does not hold it.
-        self.register_buffer("width_probs", probs / probs.sum(), persistent=False)
+        self.widths = tuple(int(width) for width in widths)
+        self.decoders = nn.ModuleList(decoders)
+
+    def of_width(self, width):
+        """The decoder of prefixes of ``width`` units (a trained width)."""
+        return self.decoders[self.widths.index(width)]
 
     def forward(self, z):
-        if not self.training:
-            return z
-        widths = torch.multinomial(self.width_probs, len(z), replacement=True) + 1
-        units = torch.arange(z.shape[1], device=z.device)
-        return z * (units < widths.to(z.device)[:, None]).to(z.dtype)
+        # A row's prefix width: the position of its last nonzero unit (1 for
+        # an all-zero row); its decoder the narrowest trained width holding it.
+        positions = torch.arange(1, z.shape[1] + 1, device=z.device)
+        row_widths = ((z != 0) * positions).amax(dim=1).clamp(min=1)
+        widths = torch.as_tensor(self.widths, device=z.device)
+        choice = (row_widths[:, None] > widths).sum(dim=1)  # narrowest width >= the row's
+        if torch.compiler.is_exporting():
+            # A traceable form for skae.onnx: every decoder on every row.
+            outputs = torch.stack([decoder(z) for decoder in self.decoders])
+            pick = choice.view(1, -1, *([1] * (outputs.dim() - 2))).expand_as(outputs[:1])
+            return outputs.gather(0, pick)[0]
+        out = None
+        for index, decoder in enumerate(self.decoders):
+            rows = (choice == index).nonzero().squeeze(1)
+            if len(rows) == 0:
+                continue
+            part = decoder(z[rows])
+            if out is None:
+                out = part.new_empty((len(z), *part.shape[1:]))
+            out[rows] = part
+        return out
+
+
+def nested_prefix(code, low, width):
+    """Prefixes of a batch of codes for training the decoder of ``width``
+    units: half the rows (drawn at random) keep ``width`` units, the others
+    a width drawn uniformly from ``low + 1 .. width`` (nested dropout,
+    Rippel et al. 2014, within the widths that decoder serves); units after
+    a row's width are set to zero.
+
+    Parameters
+    ----------
+    code : torch.Tensor of shape (batch, n_components)
+    low, width : int
+        ``0 <= low < width <= n_components``.
+
+    Returns
+    -------
+    prefix : torch.Tensor of shape (batch, n_components)
+    """
+    n_rows = code.shape[0]
+    drawn = torch.randint(low + 1, width + 1, (n_rows,), device=code.device)
+    whole = torch.rand(n_rows, device=code.device) < 0.5
+    row_widths = torch.where(whole, width, drawn)
+    units = torch.arange(code.shape[1], device=code.device)
+    return code * (units < row_widths[:, None]).to(code.dtype)
+
+
+def prefix_codes(code, widths):
+    """The prefixes of a batch of codes: for each width ``k`` in ``widths``,
+    ``code`` with its units after the first ``k`` set to zero.
+
+    Parameters
+    ----------
+    code : torch.Tensor of shape (batch, n_components)
+    widths : sequence of int
+        Each in ``1 .. n_components``.
+
+    Returns
+    -------
+    prefixes : torch.Tensor of shape (len(widths), batch, n_components)
+    """
+    units = torch.arange(code.shape[1], device=code.device)
+    kept = units < torch.as_tensor(widths, device=code.device)[:, None]
+    return code.unsqueeze(0) * kept.unsqueeze(1).to(code.dtype)
 
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}

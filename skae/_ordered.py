@@ -1,10 +1,10 @@
 """Ordered codes: one fit for every bottleneck width.
 
-With ``ordered=True`` an autoencoder is trained on two reconstructions of
-each sample: from its whole code, and from a prefix of it whose width is
-drawn per sample (nested dropout, :class:`skae._nn.NestedDropout`), so that
-the first ``k`` units of its code are a code of width ``k``, as PCA's first
-``k`` components are.
+With ``ordered=True`` an autoencoder is trained on the reconstructions of
+each sample from its whole code and from its prefixes of 1, 2, 4, ... units
+(:func:`nested_widths`), each decoded by a decoder of its own width
+(:class:`skae._nn.NestedDecoders`), so that the first ``k`` units of its
+code are a code of width ``k``, as PCA's first ``k`` components are.
 This module holds the ``ordered`` parameter, the fitted
 ``explained_variance_ratio_`` (:class:`OrderedCodes`, a mixin of the
 estimators that take the parameter) and :class:`CodePrefix`, the pipeline
@@ -26,7 +26,6 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._nn import NestedDropout
 from ._parameters import Attr, Param
 from ._validation import check_codes
 
@@ -72,38 +71,37 @@ EXPLAINED_VARIANCE_RATIO = Attr(
 )
 
 
-def nested_width_probs(n_components):
-    """Probability of each truncation width ``k = 1 .. n_components`` in training.
-
-    Uniform over the widths 1, 2, 4, ... below ``n_components`` (the
-    nesting of Matryoshka representations, Kusupati et al. 2022), drawn per
-    sample as nested dropout draws its truncation (Rippel et al. 2014). The
+def nested_widths(n_components):
+    """The prefix widths an ordered code has a decoder for: 1, 2, 4, ...
+    below ``n_components`` (the nesting of Matryoshka representations,
+    Kusupati et al. 2022), then ``n_components - 1``, so that the widths
+    between the last power of two and the whole code have a decoder of
+    their own and the whole code's decoder sees the whole code only. The
     whole code is not among them: the loss always decodes it as well
-    (:class:`skae._losses.AutoencoderLoss`). A code of one unit has no
-    shorter prefix: its only width is 1.
+    (:class:`skae._losses.AutoencoderLoss`).
 
     Returns
     -------
-    probs : ndarray of shape (n_components,), dtype float64
+    widths : tuple of int
     """
-    probs = np.zeros(n_components)
+    widths = []
     width = 1
     while width < n_components:
-        probs[width - 1] = 1.0
+        widths.append(width)
         width *= 2
-    if n_components == 1:
-        probs[0] = 1.0
-    return probs / probs.sum()
+    if n_components - 1 > (widths[-1] if widths else 0):
+        widths.append(n_components - 1)
+    return tuple(widths)
 
 
 class OrderedCodes:
     """Mixin of the estimators that take ``ordered``: nested dropout in training
     and ``explained_variance_ratio_`` after it."""
 
-    def _code_dropout(self):
+    def _prefix_widths(self):
         if not self.ordered:
             return None
-        return NestedDropout(nested_width_probs(self.n_components))
+        return nested_widths(self.n_components)
 
     def _after_fit(self, X):
         super()._after_fit(X)

@@ -472,7 +472,8 @@ def start_from_pca(module, rows, n_features, n_components, *, logits=False):
     """Make ``module`` start as PCA of ``rows``.
 
     Adds a :class:`~skae._nn.PCAPath` holding PCA's axes and zeroes the last
-    layer of the module's encoder and decoder: until training changes them,
+    layer of the module's encoder and decoder (each of an ordered code's
+    :class:`~skae._nn.NestedDecoders`): until training changes them,
     ``module.encode`` gives PCA's scores and ``module.decode`` PCA's
     reconstruction (for ``logits``, the logit of it clipped to the unit
     interval: a sigmoid output then reconstructs as PCA does, kept in [0,
@@ -513,7 +514,8 @@ def start_from_pca(module, rows, n_features, n_components, *, logits=False):
     with torch.no_grad():
         module.pca_path.components.copy_(torch.from_numpy(components))
         module.pca_path.mean.copy_(torch.from_numpy(mean))
-        for part in (module.encoder, module.decoder):
+        decoders = getattr(module.decoder, "decoders", [module.decoder])  # ordered: several
+        for part in (module.encoder, *decoders):
             layer = _last_layer(part)
             layer.weight.zero_()
             if layer.bias is not None:

@@ -183,3 +183,18 @@ def test_register_converters_is_idempotent_and_takes_subclasses():
     assert MyAutoencoder in first
     assert set(first) == set(skae_onnx.register_converters())
     assert {ConvolutionalAutoencoder, VariationalAutoencoder, SparseAutoencoder} <= set(first)
+
+
+def test_ordered_codes_decode_their_prefixes(digits300):
+    # The ordered decoder picks each row's decoder from its last nonzero unit;
+    # the exported graph runs every decoder and keeps the same one.
+    X, _ = digits300
+    X = X / 16.0
+    est = AutoencoderTransformer(
+        6, ordered=True, hidden_layer_sizes=(16,), max_epochs=2, random_state=0
+    ).fit(X)
+    Z = est.transform(X).astype(np.float32)
+    for width in (1, 3, 6):
+        Z[width::3, width:] = 0.0  # rows of three prefix widths in one batch
+    model = skae_onnx.to_onnx(est, Z, method="inverse_transform")
+    np.testing.assert_allclose(run(model, Z), est.inverse_transform(Z), atol=ATOL)

@@ -21,9 +21,9 @@ from skae import (
     SparseAutoencoder,
     VariationalAutoencoder,
 )
-from skae._losses import AutoencoderLoss
-from skae._nn import AutoencoderModule, NestedDropout
-from skae._ordered import nested_width_probs
+from skae._losses import AutoencoderLoss, TargetTerm, balanced_mean
+from skae._nn import AutoencoderModule, NestedDecoders, nested_prefix, prefix_codes
+from skae._ordered import nested_widths
 from skae.metrics import neg_mean_squared_reconstruction_error
 
 torch.set_num_threads(1)
@@ -52,6 +52,13 @@ def _padded(Z, width):
     return Z
 
 
+def _padded_tensor(z, width):
+    """A tensor ``z`` with its units after the first ``width`` set to zero."""
+    z = z.clone()
+    z[:, width:] = 0.0
+    return z
+
+
 def _prefix_errors(ae, X):
     """Training MSE through the first 1, 2, ... n_components units."""
     Z = ae.transform(X)
@@ -61,47 +68,98 @@ def _prefix_errors(ae, X):
 
 
 # ------------------------------------------------------------ training
-def test_nested_dropout_zeroes_the_units_after_a_drawn_width():
-    torch.manual_seed(0)
-    z = torch.randn(500, 6)
-    dropout = NestedDropout([0.0, 0.5, 0.0, 0.0, 0.0, 0.5])  # widths 2 and 6
-    out = dropout.train()(z)
-    kept = (out != 0).sum(dim=1)
-    assert set(kept.tolist()) == {2, 6}
-    assert 150 < int((kept == 2).sum()) < 350
-    # A prefix is kept as it was, the rest is zero.
-    assert torch.equal(out[:, :2], z[:, :2])
-    assert torch.equal(out[kept == 2][:, 2:], torch.zeros(int((kept == 2).sum()), 4))
-    # Evaluation mode (transform, inverse_transform) leaves the code alone.
-    assert torch.equal(dropout.eval()(z), z)
+def test_prefix_codes_zero_the_units_after_each_width():
+    z = torch.randn(5, 6)
+    prefixes = prefix_codes(z, (1, 2, 4))
+    assert prefixes.shape == (3, 5, 6)
+    for prefix, width in zip(prefixes, (1, 2, 4), strict=True):
+        assert torch.equal(prefix[:, :width], z[:, :width])
+        assert torch.equal(prefix[:, width:], torch.zeros(5, 6 - width))
 
 
 def test_prefix_widths_are_the_powers_of_two_below_the_code_width():
-    np.testing.assert_allclose(nested_width_probs(32)[[0, 1, 3, 7, 15]], 0.2)
-    assert nested_width_probs(32).sum() == pytest.approx(1.0)
-    assert nested_width_probs(32)[31] == 0.0  # the whole code is always decoded too
-    np.testing.assert_allclose(nested_width_probs(6), [1 / 3, 1 / 3, 0, 1 / 3, 0, 0])
-    np.testing.assert_allclose(nested_width_probs(1), [1.0])
+    # Then the whole code less one unit; the whole code is always decoded too.
+    assert nested_widths(32) == (1, 2, 4, 8, 16, 31)
+    assert nested_widths(6) == (1, 2, 4, 5)
+    assert nested_widths(5) == (1, 2, 4)
+    assert nested_widths(2) == (1,)
+    assert nested_widths(1) == ()
 
 
-def test_training_loss_is_the_mean_of_the_whole_and_the_prefix_reconstruction():
+def _nested_module():
     torch.manual_seed(0)
-    module = AutoencoderModule(
-        torch.nn.Linear(5, 4), torch.nn.Linear(4, 5), code_dropout=NestedDropout([1, 0, 0, 0])
+    decoders = [torch.nn.Linear(4, 5) for _ in range(3)]
+    return AutoencoderModule(
+        torch.nn.Linear(5, 4), NestedDecoders((1, 2, 4), decoders), prefix_widths=(1, 2)
     )
+
+
+def test_loss_is_the_mean_over_the_whole_code_and_every_prefix():
+    module = _nested_module().eval()
     x = torch.randn(8, 5)
-    output = module.train()(x)
+    output = module(x)
     code = module.encode(x)
-    torch.testing.assert_close(output["reconstruction"], module.decode(code))
-    prefix = code.clone()
-    prefix[:, 1:] = 0.0
-    torch.testing.assert_close(output["prefix_reconstruction"], module.decode(prefix))
+    decoders = module.decoder.decoders
+    # Each width by its own decoder, the whole code by the last.
+    torch.testing.assert_close(output["reconstruction"], decoders[2](code))
+    for prefix, width, decoder in zip(
+        output["prefix_reconstructions"], (1, 2), decoders[:2], strict=True
+    ):
+        torch.testing.assert_close(prefix, decoder(_padded_tensor(code, width)))
     loss = AutoencoderLoss("squared_error").per_sample(output, x)
-    whole = ((output["reconstruction"] - x) ** 2).mean(dim=1)
-    truncated = ((output["prefix_reconstruction"] - x) ** 2).mean(dim=1)
-    torch.testing.assert_close(loss, 0.5 * (whole + truncated))
-    # In evaluation (transform, score) only the whole code is decoded.
-    assert "prefix_reconstruction" not in module.eval()(x)
+    decoded = [output["reconstruction"], *output["prefix_reconstructions"]]
+    errors = [((r - x) ** 2).mean(dim=1) for r in decoded]
+    torch.testing.assert_close(loss, balanced_mean(torch.stack(errors)))
+
+
+def test_balanced_mean_counts_each_term_by_its_relative_change():
+    errors = torch.tensor([[1.0, 3.0], [10.0, 30.0]], requires_grad=True)  # means 2 and 20
+    loss = balanced_mean(errors)
+    # Its batch mean is the geometric mean of the terms' means ...
+    torch.testing.assert_close(loss.mean(), torch.tensor(40.0).sqrt())
+    torch.testing.assert_close(loss, torch.tensor([1.0 + 1.0, 3.0 + 3.0]) * 40**0.5 / 4)
+    # ... and each term's gradient is scaled by 1 / its mean: alike in relative terms.
+    loss.mean().backward()
+    grad = errors.grad
+    torch.testing.assert_close(grad[0] * 2.0, grad[1] * 20.0)
+
+
+def test_in_training_each_decoder_also_sees_the_widths_it_serves():
+    torch.manual_seed(0)
+    z = torch.randn(4000, 8)
+    prefix = nested_prefix(z, 4, 8)
+    widths = (prefix != 0).sum(dim=1)
+    assert set(widths.tolist()) == {5, 6, 7, 8}
+    assert 0.55 < float((widths == 8).float().mean()) < 0.70  # half, plus a quarter of the rest
+    assert torch.equal(prefix[widths == 8], z[widths == 8])
+
+
+def test_nested_decoders_read_the_width_from_the_last_nonzero_unit():
+    module = _nested_module().eval()
+    decoders = module.decoder.decoders
+    z = torch.randn(4, 4)
+    rows = torch.stack([_padded_tensor(z, w)[i] for i, w in enumerate((1, 2, 3, 4))])
+    out = module.decode(rows)
+    torch.testing.assert_close(out[0], decoders[0](rows[:1])[0])  # width 1
+    torch.testing.assert_close(out[1], decoders[1](rows[1:2])[0])  # width 2
+    torch.testing.assert_close(out[2], decoders[2](rows[2:3])[0])  # width 3: the 4-unit decoder
+    torch.testing.assert_close(out[3], decoders[2](rows[3:])[0])
+    torch.testing.assert_close(module.decode(torch.zeros(1, 4)), decoders[0](torch.zeros(1, 4)))
+
+
+def test_supervised_ordered_codes_train_the_head_on_every_prefix():
+    torch.manual_seed(0)
+    module = _nested_module()
+    module.target_head = torch.nn.Linear(4, 3)
+    x, labels = torch.randn(8, 5), torch.tensor([0, 1, 2, 0, 1, 2, 0, -1])
+    output = module.train()(x)
+    assert len(output["prefix_targets"]) == 2
+    term = TargetTerm("classes", 1.0)
+    loss = AutoencoderLoss("squared_error", target=term).per_sample(output, (x, labels))
+    plain = AutoencoderLoss("squared_error").per_sample(output, x)
+    predictions = [output["target"], *output["prefix_targets"]]
+    heads = torch.stack([term({"target": p}, labels) for p in predictions]).mean(dim=0)
+    torch.testing.assert_close(loss, plain + heads)
 
 
 def test_prefixes_reconstruct_better_with_more_units(ordered_ae, digits_X):
@@ -115,7 +173,7 @@ def test_prefixes_reconstruct_better_with_more_units(ordered_ae, digits_X):
 
 
 def test_transform_is_unchanged_by_ordering(ordered_ae, digits_X):
-    # Nested dropout acts in training only: transform, reconstruct and score agree.
+    # The prefixes are decoded in the loss only: transform, reconstruct and score agree.
     Z = ordered_ae.transform(digits_X)
     np.testing.assert_array_equal(ordered_ae.inverse_transform(Z), ordered_ae.reconstruct(digits_X))
     assert Z.shape == (len(digits_X), 8)
@@ -182,22 +240,25 @@ def test_model_file_keeps_explained_variance_ratio(make_ae, X, tmp_path):
 def test_convolutional_and_denoising_codes_can_be_ordered(est, X):
     est.fit(X)
     assert est.explained_variance_ratio_.shape == (3,)
-    assert isinstance(est.net_.module_.code_dropout, NestedDropout)
+    decoder = est.net_.module_.decoder
+    assert isinstance(decoder, NestedDecoders) and decoder.widths == (1, 2, 3)
 
 
 def test_ordered_with_your_own_decoder(X):
-    # The dropout acts on the code between the halves: any modules work.
+    # A decoder of the user's for each prefix width, built from the same class.
     def decoder(n_components, n_features):
         return nn.Sequential(nn.Linear(n_components, 16), nn.ReLU(), nn.Linear(16, n_features))
 
     est = AutoencoderTransformer(4, ordered=True, decoder=decoder, max_epochs=3, **FAST).fit(X)
     assert est.explained_variance_ratio_.shape == (4,)
+    decoders = est.net_.module_.decoder.decoders
+    assert len(decoders) == 4 and all(d[0].in_features == 4 for d in decoders)  # 1, 2, 3, 4
 
 
 @pytest.mark.parametrize("cls", [SparseAutoencoder, VariationalAutoencoder])
 def test_sparse_and_variational_take_no_ordered(cls):
     # Their penalty (sparsity, KL divergence) decides which units carry the
-    # code; they do not offer nested dropout.
+    # code; they do not offer ordered codes.
     with pytest.raises(TypeError, match="ordered"):
         cls(ordered=True)
 
@@ -268,3 +329,34 @@ def test_grid_search_over_the_prefix_fits_the_autoencoder_once_per_fold(cached, 
     scores = search.cv_results_["mean_test_score"]
     assert np.all(scores < 0) and scores[0] < scores[1] < scores[2]
     assert search.best_estimator_.named_steps["prefix"].n_components_ in (1, 2, 4)
+
+
+# ------------------------------------------------- everywhere ordered codes are offered
+def test_partial_fit_trains_every_prefix(digits_X):
+    est = AutoencoderTransformer(4, ordered=True, **FAST)
+    before = None
+    for start in range(0, 600, 200):
+        est.partial_fit(digits_X[start : start + 200])
+        errors = _prefix_errors(est, digits_X[:200])
+        if before is not None:  # each prefix's decoder learns from every batch
+            assert np.all(errors < before), (errors, before)
+        before = errors
+    assert isinstance(est.net_.module_.decoder, NestedDecoders)
+    assert est.explained_variance_ratio_.shape == (4,)
+
+
+def test_supervised_ordered_codes_classify_from_their_prefixes(digits_X):
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    y = load_digits().target
+    params = {"max_epochs": 30, "lr": 1e-2, **FAST}
+    supervised = AutoencoderTransformer(8, ordered=True, target_weight=1.0, **params)
+    plain = AutoencoderTransformer(8, ordered=True, **params)
+    accuracy = {}
+    for name, est in (("supervised", supervised), ("plain", plain)):
+        Z = est.fit(digits_X[:1200], y[:1200]).transform(digits_X)[:, :2]
+        clf = LogisticRegression(max_iter=1000).fit(Z[:1200], y[:1200])
+        accuracy[name] = clf.score(Z[1200:], y[1200:])
+    # The head is trained on the prefixes too: two units separate the classes better.
+    assert accuracy["supervised"] > accuracy["plain"] + 0.05, accuracy
