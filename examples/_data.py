@@ -43,6 +43,7 @@ SMALL_RUNS = {
     "plot_custom_network": {"SKAE_EXAMPLE_MAX_EPOCHS": "80"},
     "plot_denoising_mnist": {"SKAE_EXAMPLE_N_TRAIN": "6000", "SKAE_EXAMPLE_MAX_EPOCHS": "12"},
     "plot_grid_search_n_components": {"SKAE_EXAMPLE_MAX_EPOCHS": "40"},
+    "plot_ordered_search": {"SKAE_EXAMPLE_MAX_EPOCHS": "40"},
     "plot_outlier_detection": {},  # the digits and a table: small as it is
     "plot_pca_vs_autoencoder": {"SKAE_EXAMPLE_MAX_EPOCHS": "60"},
     "plot_sparse_activity": {"SKAE_EXAMPLE_N_TRAIN": "2000", "SKAE_EXAMPLE_MAX_EPOCHS": "50"},

@@ -63,6 +63,7 @@ def test_gallery_has_the_promised_examples():
     assert {
         "plot_pca_vs_autoencoder",
         "plot_grid_search_n_components",
+        "plot_ordered_search",
         "plot_denoising_mnist",
         "plot_vae_sampling",
         "plot_anomaly_scores",

@@ -265,6 +265,30 @@ def check_grid_search(out):
     assert all(mse[k] > 1.1 * min(mse.values()) - 1e-4 for k in widths if k < chosen)
 
 
+@check("plot_ordered_search", SKAE_EXAMPLE_MAX_EPOCHS="40")
+def check_ordered_search(out):
+    # Measured (2026-12-08, 2-core AMD EPYC, one torch thread, random_state=0):
+    # separate fits 0.679 / 0.875 / 0.912 / 0.944 at 2 / 4 / 8 / 16 units, the
+    # ordered fit's prefixes 0.658 / 0.846 / 0.912 / 0.949; both chose 16.
+    widths = [2, 4, 8, 16]
+    accuracy = {
+        name: table(rf"{name} n_components=\s*(\d+): cross-validated accuracy {{}}", out)
+        for name in ("separate fits", "ordered fit")
+    }
+    assert all(list(acc) == widths for acc in accuracy.values()), out
+    for name, acc in accuracy.items():
+        # Each search picks the width of its best accuracy, far above chance (0.1),
+        best = int(numbers(rf"{name}: best n_components={{}}", out))
+        assert acc[best] == max(acc.values())
+        assert acc[best] > 0.85
+        # and a wider code classifies better, from 2 to 16 units.
+        assert acc[16] > acc[2] + 0.1
+    # The prefixes of one ordered fit classify about as well as separate fits
+    # (the user guide: within a few points at the smallest widths).
+    for k in widths:
+        assert accuracy["ordered fit"][k] > accuracy["separate fits"][k] - 0.06, (k, accuracy)
+
+
 @check("plot_supervised_codes")
 def check_supervised_codes(out):
     # Measured (2026-12-07, the documentation build of .ci/run, random_state=0):
