@@ -267,7 +267,7 @@ def check_grid_search(out):
 
 @check("plot_ordered_search", SKAE_EXAMPLE_MAX_EPOCHS="40")
 def check_ordered_search(out):
-    # Measured (2026-12-08, 2-core AMD EPYC, one torch thread, random_state=0):
+    # Measured (2026-12-07, 2-core AMD EPYC, one torch thread, random_state=0):
     # separate fits 0.679 / 0.875 / 0.912 / 0.944 at 2 / 4 / 8 / 16 units, the
     # ordered fit's prefixes 0.658 / 0.846 / 0.912 / 0.949; both chose 16.
     widths = [2, 4, 8, 16]
