@@ -61,6 +61,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._device import resolve_device
+from ._ordered import nested_decoder_state
 from ._version import __version__
 
 FORMAT = "skae.model"
@@ -630,6 +631,8 @@ def _build_estimator(record, tensors, where, device, modules):
                     stacklevel=3,  # the caller of load, for a single estimator
                 )
 
+    if getattr(estimator, "ordered", False):
+        state = nested_decoder_state(state, estimator.n_components)
     try:
         estimator._restore_net(state, run_on)
     except (AttributeError, RuntimeError, TypeError, ValueError) as exc:

@@ -94,6 +94,37 @@ def nested_widths(n_components):
     return tuple(widths)
 
 
+def nested_decoder_state(state, n_components):
+    """The weights of an ordered model file in the layout of a decoder per width.
+
+    Files written before ordered codes had a decoder per width (skae 0.2)
+    hold one decoder (``decoder.*``), trained by nested dropout on every
+    prefix: it becomes each width's decoder, so that the model decodes every
+    prefix as it did, and a later ``partial_fit`` or ``warm_start`` trains
+    each width's copy on its own. Other files are returned as they are.
+
+    Parameters
+    ----------
+    state : dict of str to torch.Tensor
+        The network's weights, as read from the file.
+    n_components : int
+
+    Returns
+    -------
+    state : dict of str to torch.Tensor
+    """
+    if any(key.startswith("decoder.decoders.") for key in state):
+        return state
+    upgraded = {key: value for key, value in state.items() if not key.startswith("decoder.")}
+    n_decoders = len(nested_widths(n_components)) + 1
+    for key, value in state.items():
+        if key.startswith("decoder."):
+            rest = key[len("decoder.") :]
+            for index in range(n_decoders):
+                upgraded[f"decoder.decoders.{index}.{rest}"] = value.clone()
+    return upgraded
+
+
 class OrderedCodes:
     """Mixin of the estimators that take ``ordered``: nested dropout in training
     and ``explained_variance_ratio_`` after it."""
