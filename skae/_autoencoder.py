@@ -51,8 +51,10 @@ class AutoencoderTransformer(SupervisedBottleneck, OrderedCodes, BaseAutoencoder
     The network is a PyTorch module trained by a skorch ``NeuralNet``
     (kept as ``net_``), with the data held as one float32 tensor. Pass
     ``encoder=`` / ``decoder=`` to train networks of your own instead.
-    With ``ordered=True`` the code is ordered as PCA's is (nested dropout,
-    Rippel et al. 2014): its first ``k`` units are a code of width ``k``.
+    With ``ordered=True`` the code is ordered as PCA's is (a decoder per
+    prefix width, every width trained on every batch: Kusupati et al. 2022,
+    after Rippel et al. 2014): its first ``k`` units are a code of width
+    ``k``.
     With ``target_weight > 0``, ``fit(X, y)`` also trains a linear head on
     the code to predict ``y`` (class labels or numbers, some rows possibly
     unlabelled), so that the code keeps what predicts ``y`` as well as what

@@ -44,11 +44,16 @@ ORDERED = Param(
     ("boolean",),
     "bool",
     """If True, train an ordered code, whose first ``k`` units are a good
-    code of width ``k`` (PCA's ordering, for a nonlinear code), by nested
-    dropout over the widths 1, 2, 4, ...; an epoch takes about 1.3 to 1.5
-    times as long. Keep the first ``k`` columns of :meth:`transform` (or
-    put :class:`~skae.CodePrefix` after the estimator) and read
-    ``explained_variance_ratio_``. See :ref:`ordered-codes`.""",
+    code of width ``k`` (PCA's ordering, for a nonlinear code): a decoder
+    for each width 1, 2, 4, ... below ``n_components``, then
+    ``n_components - 1`` and the whole code, all trained on every batch
+    (the Matryoshka objective, Kusupati et al. 2022), so that a fit at 32
+    units takes about as long as separate fits at 2, 4, 8, 16 and 32 units
+    together. Keep the first ``k`` columns of :meth:`transform` (or put
+    :class:`~skae.CodePrefix` after the estimator) and read
+    ``explained_variance_ratio_``; :meth:`inverse_transform` decodes a code
+    whose units after the ``k``-th are zero by the decoder of that width.
+    See :ref:`ordered-codes`.""",
 )
 
 EXPLAINED_VARIANCE_RATIO = Attr(
@@ -126,8 +131,8 @@ def nested_decoder_state(state, n_components):
 
 
 class OrderedCodes:
-    """Mixin of the estimators that take ``ordered``: nested dropout in training
-    and ``explained_variance_ratio_`` after it."""
+    """Mixin of the estimators that take ``ordered``: the prefix widths their
+    network decodes in training and ``explained_variance_ratio_`` after it."""
 
     def _prefix_widths(self):
         if not self.ordered:
@@ -180,10 +185,10 @@ class CodePrefix(TransformerMixin, BaseEstimator):
     """Keep the first ``n_components`` units of a code; pad zeros back on the way back.
 
     The pipeline step that makes one ordered autoencoder serve every code
-    width. An autoencoder fitted with ``ordered=True`` (nested dropout,
-    Rippel et al. 2014; a Matryoshka representation, Kusupati et al. 2022)
-    has codes whose first ``k`` units are a code of width ``k``: put this
-    step after it, and a grid search over ``n_components`` here, with the
+    width. An autoencoder fitted with ``ordered=True`` (a Matryoshka
+    representation, Kusupati et al. 2022, with a decoder per width) has
+    codes whose first ``k`` units are a code of width ``k``: put this step
+    after it, and a grid search over ``n_components`` here, with the
     pipeline's ``memory=`` set, fits the autoencoder once per fold and
     only this cheap step per candidate. :meth:`transform` returns the first
     ``n_components`` columns of ``X``; :meth:`inverse_transform` appends zero
