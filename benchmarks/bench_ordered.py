@@ -22,9 +22,10 @@ Then the per-width worst ratio over the seeds. Data sets (``--dataset``):
   images), pixels in [0, 1];
 * ``digits`` -- scikit-learn's 1 797 8 x 8 digits, pixels / 16, split 75 / 25
   (stratified, ``random_state=0``);
-* ``fashion-patches`` -- 28 x 28 patches of scikit-image's bundled
+* ``photo-patches`` -- 28 x 28 patches of scikit-image's bundled
   photographs (:func:`skae.datasets.load_photo_patches`, 4 000 of them),
-  pixels in [0, 1], split 75 / 25: natural images where MNIST has strokes;
+  pixels in [0, 1], split 75 / 25: natural images where MNIST has strokes
+  (MNIST-sized; Fashion-MNIST itself cannot be downloaded here);
 * ``breast-cancer`` -- scikit-learn's 569 x 30 table, standardised on the
   training rows, split 75 / 25 (stratified);
 * ``satimage`` -- ADBench's 5 803 x 36 satellite table (``--adbench-home``),
@@ -64,7 +65,7 @@ MSE_TARGET = 1.05
 ACCURACY_TARGET = 0.01
 TIME_TARGET = 1.0
 ESTIMATORS = {"dense": AutoencoderTransformer, "conv": ConvolutionalAutoencoder}
-IMAGE_SETS = {"mnist": (28, 28), "digits": (8, 8), "fashion-patches": (28, 28)}
+IMAGE_SETS = {"mnist": (28, 28), "digits": (8, 8), "photo-patches": (28, 28)}
 
 
 def split(X, y, standardise=False):
@@ -87,7 +88,7 @@ def load(name, args):
     if name == "digits":
         X, y = load_digits(return_X_y=True)
         return split(X / 16.0, y)
-    if name == "fashion-patches":
+    if name == "photo-patches":
         X = load_photo_patches(n_patches=4000, random_state=0).reshape(4000, -1)
         X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
         return X_train, X_test, None, None
@@ -124,7 +125,7 @@ def main(argv=None):
     parser.add_argument(
         "--dataset",
         default="mnist",
-        choices=["mnist", "digits", "fashion-patches", "breast-cancer", "satimage", "letter"],
+        choices=["mnist", "digits", "photo-patches", "breast-cancer", "satimage", "letter"],
     )
     parser.add_argument("--estimator", default="dense", choices=sorted(ESTIMATORS))
     parser.add_argument("--data-home", default=str(ROOT.parent / "shared" / "data" / "mnist"))
