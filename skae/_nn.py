@@ -81,10 +81,12 @@ class AutoencoderModule(nn.Module):
     ``"prefix_reconstructions"`` (the loss adds their errors,
     :class:`skae._losses.AutoencoderLoss`; with a ``target_head``, its
     predictions from the prefixes are ``"prefix_targets"``). In training
-    each decoder also sees prefixes of the widths between the trained ones
-    it serves (:func:`nested_prefix`; the ``"reconstruction"`` too, for
-    half the rows); in evaluation they are exact. ``encode`` and
-    ``decode`` are unaffected. ``pca_path`` (a :class:`PCAPath`, or None) adds a
+    each prefix decoder also sees, for half the rows, the widths between
+    the next narrower trained width and its own (:func:`nested_prefix`);
+    the whole code's decoder, whose range is the whole code alone
+    (:func:`skae._ordered.nested_widths` ends at ``n_components - 1``),
+    always sees the whole code; in evaluation every width is exact.
+    ``encode`` and ``decode`` are unaffected. ``pca_path`` (a :class:`PCAPath`, or None) adds a
     fixed linear map beside the encoder and the decoder: ``encoder(x) +
     pca_path.encode(x)`` before the code activation, ``decoder(z) +
     pca_path.decode(z)``. ``target_head`` (a module, e.g. a ``Linear`` from
